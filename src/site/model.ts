@@ -1,0 +1,428 @@
+/**
+ * The site model: every entity the responder, the policy service and the content
+ * servers read. Plain data (JSON-serialisable), no behaviour: decisions live in
+ * deploy/, policy/ and pxe/, persistence in store/.
+ *
+ * Rule numbers refer to ../shared/spec/configmgr-rules.md.
+ */
+
+/** Processor architecture of hardware or of a boot image. */
+export type Architecture = 'x86' | 'x64' | 'arm64';
+export const ARCHITECTURES: readonly Architecture[] = ['x86', 'x64', 'arm64'];
+
+/** A task sequence variable (rule 113: names case-insensitive, values up to 4,000 chars). */
+export interface Variable {
+  name: string;
+  value: string;
+  /** Masked in API output and logs ("Do not display this value in the console"). */
+  secret?: boolean;
+}
+
+// ---------------------------------------------------------------------------
+// Devices and the two built-in unknown-computer objects (rules 59–65)
+// ---------------------------------------------------------------------------
+
+export interface Device {
+  /** Resource ID, decimal string (ConfigMgr resource IDs start at 16777216). */
+  id: string;
+  name: string;
+  /** Normalised lower-case colon form, e.g. "52:54:00:77:00:10". */
+  macs: string[];
+  /** Normalised lower-case canonical UUID form, or null. */
+  smbiosGuid: string | null;
+  /** Highest architecture the hardware can run (x64 implies x86 capable, rule 62). */
+  architecture: Architecture;
+  /** The device hosts a site system role (rule 134/135). */
+  isSiteSystem: boolean;
+  /** The device runs a server OS (rule 135). */
+  isServer: boolean;
+  /**
+   * Set on the two built-in objects of All Unknown Computers (rule 62); null for
+   * every real device.
+   */
+  unknownObject: 'x86' | 'x64' | null;
+  /**
+   * An "Unknown" record: created when an unknown computer's deployment failed
+   * (rule 64); the machine is treated as known on its next boot.
+   */
+  provisional: boolean;
+  variables: Variable[];
+  /** "Clear Required PXE Deployments" resets this (rules 40–41). */
+  pxe: PxeMarker;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+export interface PxeMarker {
+  lastPxeDeploymentId: string | null;
+  lastPxeDeploymentTime: string | null;
+}
+
+// ---------------------------------------------------------------------------
+// Collections
+// ---------------------------------------------------------------------------
+
+export const ALL_SYSTEMS_ID = 'SMS00001';
+export const ALL_UNKNOWN_COMPUTERS_ID = 'SMS000US';
+/** Built-in unknown-computer objects (rule 62/63): fixed resource IDs and GUIDs. */
+export const X86_UNKNOWN_ID = '2046820352';
+export const X64_UNKNOWN_ID = '2046820353';
+
+export type CollectionRule =
+  /** Glob on the device name: `*` any run, `?` one character, case-insensitive. */
+  | { kind: 'name'; pattern: string }
+  /** Glob on any MAC of the device (normalised colon form). */
+  | { kind: 'mac'; pattern: string }
+  | { kind: 'architecture'; architecture: Architecture };
+
+export interface Collection {
+  id: string;
+  name: string;
+  comment: string;
+  /** Built-in collections cannot be changed or removed; high-risk rule 133. */
+  builtin: 'all-systems' | 'all-unknown' | null;
+  directMemberIds: string[];
+  rules: CollectionRule[];
+  variables: Variable[];
+  /** Default distribution point group (wizard General page, rule 3). */
+  defaultDpGroupId: string | null;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+// ---------------------------------------------------------------------------
+// Content objects
+// ---------------------------------------------------------------------------
+
+export interface Package {
+  id: string;
+  name: string;
+  description: string;
+  /** Increments whenever the content changes (rule 17: references use the newest). */
+  version: number;
+  /** Folder the content was read from, if any. */
+  sourcePath: string | null;
+  /** "Copy the content in this package to a package share on distribution points" (rule 10). */
+  copyToPackageShare: boolean;
+  /** Packages this one depends on ("Automatically distribute content for dependencies"). */
+  dependencyIds: string[];
+  createdAt: string;
+  modifiedAt: string;
+}
+
+export interface BootImage {
+  id: string;
+  name: string;
+  architecture: Architecture;
+  /** "Deploy this boot image from the PXE-enabled distribution point" (rule 75). */
+  deployFromPxe: boolean;
+  version: number;
+  /** Path of the image file relative to the boot files root (e.g. "images/PXP00003/boot.wim"). */
+  imagePath: string;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+export type StepType = 'download-package' | 'run-command' | 'apply-image' | 'set-variable' | 'restart';
+export const STEP_TYPES: readonly StepType[] = ['download-package', 'run-command', 'apply-image', 'set-variable', 'restart'];
+
+export interface TaskSequenceStep {
+  name: string;
+  type: StepType;
+  /** Content the step needs (download-package, run-command with a package, apply-image). */
+  packageId?: string | null;
+  commandLine?: string | null;
+  variableName?: string | null;
+  variableValue?: string | null;
+  /** Apply OS Image's own "access content directly" (rule 117). */
+  accessContentDirectly?: boolean;
+  continueOnError?: boolean;
+  disabled?: boolean;
+}
+
+export interface TaskSequence {
+  id: string;
+  name: string;
+  description: string;
+  /** "Use a boot image" (rule 81); null means not an OS deployment (rule 11). */
+  bootImageId: string | null;
+  /** "Disable this task sequence on computers where it is deployed" (rule 14). */
+  disabled: boolean;
+  steps: TaskSequenceStep[];
+  createdAt: string;
+  modifiedAt: string;
+}
+
+// ---------------------------------------------------------------------------
+// Distribution points and boundary groups (§8)
+// ---------------------------------------------------------------------------
+
+export interface DistributionPoint {
+  id: string;
+  name: string;
+  /** Base URL content is served from, e.g. "http://dp1.example:8080/". */
+  url: string;
+  /** Package share base (UNC-like or URL) for "access content directly". */
+  shareUrl: string | null;
+  pxeEnabled: boolean;
+  /** DPs in maintenance are never returned as content locations. */
+  maintenance: boolean;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+export interface DistributionPointGroup {
+  id: string;
+  name: string;
+  distributionPointIds: string[];
+  createdAt: string;
+  modifiedAt: string;
+}
+
+export type Boundary =
+  | { kind: 'subnet'; cidr: string }
+  | { kind: 'range'; from: string; to: string };
+
+export interface NeighbourLink {
+  boundaryGroupId: string;
+  /** Failover time in minutes; task sequences do not wait for it (rule 124), only order by it. */
+  failoverMinutes: number;
+}
+
+export interface BoundaryGroup {
+  id: string;
+  name: string;
+  boundaries: Boundary[];
+  distributionPointIds: string[];
+  neighbours: NeighbourLink[];
+  /** The site default boundary group (exactly one per site). */
+  isSiteDefault: boolean;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+// ---------------------------------------------------------------------------
+// Deployments: every page of the deploy wizard
+// ---------------------------------------------------------------------------
+
+export type Purpose = 'available' | 'required';
+export const PURPOSES: readonly Purpose[] = ['available', 'required'];
+
+/** "Make available to the following" (rule 18) with the AdvertFlags bits of rule 21/22. */
+export type AvailableTo = 'clients-only' | 'clients-media-pxe' | 'media-pxe' | 'media-pxe-hidden';
+export const AVAILABLE_TO: readonly AvailableTo[] = ['clients-only', 'clients-media-pxe', 'media-pxe', 'media-pxe-hidden'];
+
+export type RerunBehaviour = 'never' | 'always' | 'if-failed' | 'if-succeeded';
+export const RERUN_BEHAVIOURS: readonly RerunBehaviour[] = ['never', 'always', 'if-failed', 'if-succeeded'];
+
+export type DeploymentOption = 'download-when-needed' | 'download-all-first' | 'access-directly';
+export const DEPLOYMENT_OPTIONS: readonly DeploymentOption[] = ['download-when-needed', 'download-all-first', 'access-directly'];
+
+/** A date-time without offset ("2026-11-26T08:00:00"), read as UTC or client-local per `utc`. */
+export interface ScheduledTime {
+  at: string;
+  utc: boolean;
+}
+
+export type Recurrence =
+  | { kind: 'weekly'; everyWeeks: number; dayOfWeek: number /* 0 = Sunday */ }
+  /** dayOfMonth 0 means the last day of the month. */
+  | { kind: 'monthly-date'; everyMonths: number; dayOfMonth: number }
+  /** week 1–4, or 0 for the last such weekday of the month. */
+  | { kind: 'monthly-weekday'; everyMonths: number; week: number; dayOfWeek: number }
+  | { kind: 'custom'; every: number; unit: 'minutes' | 'hours' | 'days' };
+
+export type AssignmentSchedule =
+  | { kind: 'at'; start: ScheduledTime }
+  | { kind: 'recurring'; start: ScheduledTime; recurrence: Recurrence }
+  | { kind: 'asap' }
+  | { kind: 'logon' }
+  | { kind: 'logoff' };
+
+export interface DeploymentGeneral {
+  /** "Use default distribution point groups associated to this collection". */
+  useDefaultDpGroups: boolean;
+  /** "Automatically distribute content for dependencies". */
+  autoDistributeDependencies: boolean;
+  /** "Pre-download content for this task sequence" (rule 16: Available only). */
+  preDownload: boolean;
+}
+
+export interface DeploymentSettingsPage {
+  purpose: Purpose;
+  availableTo: AvailableTo;
+  /** Required only (rule 6). */
+  sendWakeUpPackets: boolean;
+  /** Required only (rule 6). */
+  allowMeteredDownloadAfterDeadline: boolean;
+}
+
+export interface SchedulingPage {
+  available: ScheduledTime | null;
+  expires: ScheduledTime | null;
+  /** Required deployments only; several allowed (rule 30). */
+  assignments: AssignmentSchedule[];
+  rerun: RerunBehaviour;
+}
+
+export interface UserExperiencePage {
+  /** Rule 7: always on for available deployments. */
+  allowRunIndependently: boolean;
+  showProgress: boolean;
+  /** "Software installation" outside maintenance windows (not saved in templates, rule 4). */
+  softwareInstallOutsideMaintenance: boolean;
+  restartOutsideMaintenance: boolean;
+  /** Write filter handling: commit changes at deadline / in a maintenance window. */
+  commitWriteFilterChanges: boolean;
+  allowOnInternet: boolean;
+}
+
+export interface AlertsPage {
+  /** Alert when success falls below this percent after `successCheckAfter`; null = off. */
+  successBelowPercent: number | null;
+  successCheckAfter: string | null;
+  /** Alert when failures exceed this percent; null = off. */
+  failureAbovePercent: number | null;
+  /** Generate an Operations Manager alert when the installation fails. */
+  opsManagerAlertOnFailure: boolean;
+  /** Disable Operations Manager alerts while the task sequence runs. */
+  disableOpsManagerAlerts: boolean;
+}
+
+export interface DistributionPointsPage {
+  deploymentOption: DeploymentOption;
+  /** "Allow clients to use distribution points from the neighbor boundary group" (rule 12). */
+  allowNeighbourFallback: boolean;
+  /** "Allow clients to use distribution points from the default site boundary group" (rule 12). */
+  allowDefaultSiteFallback: boolean;
+}
+
+/** Everything the wizard asks, page by page. */
+export interface DeploymentSettings {
+  general: DeploymentGeneral;
+  deploymentSettings: DeploymentSettingsPage;
+  scheduling: SchedulingPage;
+  userExperience: UserExperiencePage;
+  alerts: AlertsPage;
+  distributionPoints: DistributionPointsPage;
+}
+
+export interface Deployment extends DeploymentSettings {
+  /** Advertisement-style ID: site code + 5 hex digits, e.g. "PXP20001" (rule 24). */
+  id: string;
+  taskSequenceId: string;
+  collectionId: string;
+  comment: string;
+  /** The template the wizard started from, if any. */
+  templateId: string | null;
+  /** High-risk verification as done at creation (rule 136: not re-evaluated). */
+  highRisk: { warnings: string[]; accepted: boolean; memberCountAtCreation: number };
+  createdBy: string;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+/**
+ * Deployment template: the wizard settings minus Software Installation, Scheduling
+ * and Pre-download (rule 4), which are never stored.
+ */
+export interface TemplateSettings {
+  general: Omit<DeploymentGeneral, 'preDownload'>;
+  deploymentSettings: DeploymentSettingsPage;
+  userExperience: Omit<UserExperiencePage, 'softwareInstallOutsideMaintenance'>;
+  alerts: AlertsPage;
+  distributionPoints: DistributionPointsPage;
+}
+
+export interface DeploymentTemplate {
+  id: string;
+  name: string;
+  settings: TemplateSettings;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+// ---------------------------------------------------------------------------
+// Site settings, status, audit
+// ---------------------------------------------------------------------------
+
+export interface DeploymentVerificationSettings {
+  /** Rule 131: default 100; 0 ignores it. */
+  defaultSize: number;
+  /** Rule 131: default 0 (ignore); when set must be greater than defaultSize. */
+  maximumSize: number;
+  /** Rule 134/135: collections with site system servers. */
+  siteSystemCollections: 'block' | 'warn';
+}
+
+export interface SiteSettings {
+  siteCode: string;
+  siteName: string;
+  deploymentVerification: DeploymentVerificationSettings;
+}
+
+export const DEFAULT_SITE_SETTINGS: SiteSettings = {
+  siteCode: 'PXP',
+  siteName: 'pxepoint site',
+  deploymentVerification: { defaultSize: 100, maximumSize: 0, siteSystemCollections: 'warn' },
+};
+
+/** Rule 139: per-client deployment state (SMS_AdvertisementStatusInformation.MessageState). */
+export const CLIENT_STATES = {
+  AcceptedNoFurtherStatus: -1,
+  NoStatus: 0,
+  Accepted: 1,
+  Rejected: 2,
+  Expired: 3,
+  WillNotRerun: 4,
+  DownloadInProgress: 5,
+  DownloadComplete: 6,
+  Canceled: 7,
+  Waiting: 8,
+  Running: 9,
+  Retrying: 10,
+  Failed: 11,
+  RebootPending: 12,
+  Succeeded: 13,
+} as const;
+export type ClientState = (typeof CLIENT_STATES)[keyof typeof CLIENT_STATES];
+
+/** Last state per device and deployment (SMS_ClientAdvertisementStatus). */
+export interface ClientDeploymentStatus {
+  deviceId: string;
+  deploymentId: string;
+  state: ClientState;
+  lastMessageId: number | null;
+  lastMessage: string;
+  updatedAt: string;
+}
+
+export type MessageKind = 'status' | 'audit';
+export type Severity = 'info' | 'warning' | 'error';
+
+export interface StatusMessage {
+  id: number;
+  time: string;
+  kind: MessageKind;
+  severity: Severity;
+  /** Component that produced it: "admin-api", "cli", "deploy", "pxe", "client"… */
+  component: string;
+  /** ConfigMgr-style message ID where one exists (e.g. 11171), else 0. */
+  messageId: number;
+  /** Who did it (token name, "cli:<user>", device id). */
+  actor: string;
+  text: string;
+  deviceId: string | null;
+  deploymentId: string | null;
+  /** Structured details (entity kind, id, change). Secrets are never stored here. */
+  data: Record<string, unknown>;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  /** SHA-256 of the token secret, hex. The secret itself is never stored. */
+  hash: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}

@@ -1,0 +1,106 @@
+/**
+ * The repository interface: the only way the rest of pxepoint reads and writes the
+ * site. Asynchronous so that a PostgreSQL implementation can follow the embedded
+ * SQLite one (store/sqlite) without changing callers.
+ *
+ * Every multi-row change goes through `transaction`: either all of it is durable
+ * or none of it is.
+ */
+import type {
+  ApiToken,
+  BootImage,
+  BoundaryGroup,
+  ClientDeploymentStatus,
+  Collection,
+  Deployment,
+  DeploymentTemplate,
+  Device,
+  DistributionPoint,
+  DistributionPointGroup,
+  MessageKind,
+  Package,
+  SiteSettings,
+  StatusMessage,
+  TaskSequence,
+} from './model.js';
+
+export interface Entity {
+  id: string;
+}
+
+/** CRUD over one kind of entity. `insert` fails with PXE_ERR_CONFLICT if the id exists. */
+export interface EntityStore<T extends Entity> {
+  list(): Promise<T[]>;
+  get(id: string): Promise<T | undefined>;
+  insert(value: T): Promise<T>;
+  /** Replaces the stored value; PXE_ERR_NOT_FOUND if absent. */
+  update(value: T): Promise<T>;
+  /** True if something was deleted. */
+  delete(id: string): Promise<boolean>;
+  count(): Promise<number>;
+}
+
+export interface DeviceStore extends EntityStore<Device> {
+  /** Every device carrying this MAC (several means a duplicate identifier). */
+  findByMac(mac: string): Promise<Device[]>;
+  findBySmbiosGuid(guid: string): Promise<Device[]>;
+}
+
+export interface StatusMessageQuery {
+  kind?: MessageKind;
+  deviceId?: string;
+  deploymentId?: string;
+  /** Only messages with id greater than this. */
+  afterId?: number;
+  limit?: number;
+}
+
+export interface StatusStore {
+  append(message: Omit<StatusMessage, 'id'>): Promise<StatusMessage>;
+  list(query?: StatusMessageQuery): Promise<StatusMessage[]>;
+}
+
+export interface ClientStatusStore {
+  get(deviceId: string, deploymentId: string): Promise<ClientDeploymentStatus | undefined>;
+  put(status: ClientDeploymentStatus): Promise<void>;
+  listByDeployment(deploymentId: string): Promise<ClientDeploymentStatus[]>;
+  listByDevice(deviceId: string): Promise<ClientDeploymentStatus[]>;
+}
+
+export interface TokenStore extends EntityStore<ApiToken> {
+  findByHash(hash: string): Promise<ApiToken | undefined>;
+}
+
+/** Kinds that get site-code IDs ("PXP00012"); deployments get "PXP2xxxx" like advertisements. */
+export type IdKind = 'collection' | 'package' | 'bootImage' | 'taskSequence' | 'deployment' | 'template' | 'device'
+  | 'distributionPoint' | 'dpGroup' | 'boundaryGroup' | 'token';
+
+export interface SiteRepository {
+  readonly devices: DeviceStore;
+  readonly collections: EntityStore<Collection>;
+  readonly packages: EntityStore<Package>;
+  readonly bootImages: EntityStore<BootImage>;
+  readonly taskSequences: EntityStore<TaskSequence>;
+  readonly distributionPoints: EntityStore<DistributionPoint>;
+  readonly dpGroups: EntityStore<DistributionPointGroup>;
+  readonly boundaryGroups: EntityStore<BoundaryGroup>;
+  readonly deployments: EntityStore<Deployment>;
+  readonly templates: EntityStore<DeploymentTemplate>;
+  readonly tokens: TokenStore;
+  readonly statusMessages: StatusStore;
+  readonly clientStatus: ClientStatusStore;
+
+  getSettings(): Promise<SiteSettings>;
+  putSettings(settings: SiteSettings): Promise<void>;
+
+  /** Next value of a per-kind counter; never reused, even after a rollback-free crash. */
+  nextSequence(kind: IdKind): Promise<number>;
+
+  /**
+   * Runs `fn` in one transaction; `fn` must do all its reads and writes through
+   * the repository it is given. Nested calls join the outer transaction.
+   */
+  transaction<T>(fn: (tx: SiteRepository) => Promise<T>): Promise<T>;
+
+  close(): Promise<void>;
+}
