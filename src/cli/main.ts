@@ -1,0 +1,63 @@
+/**
+ * `pxepoint` command dispatcher. Errors with a PXE_ERR code print their message
+ * (which says what to fix) and exit non-zero; anything else is a bug and prints
+ * its stack.
+ */
+import { isPxeError } from '../errors.js';
+import { deployCommand, deploymentCommand } from './commands/deploy.js';
+import { ENTITY_COMMANDS, entityCommand } from './commands/entities.js';
+import { clearPxeCommand, messagesCommand, settingsCommand, tokenCommand } from './commands/operations.js';
+import { serveCommand } from './commands/serve.js';
+import { templateCommand } from './commands/template.js';
+
+const USAGE = `pxepoint — PXE and boot-media provisioning server
+
+usage: pxepoint <command> [...]   (every command takes --help; data commands take --json and --data-dir DIR)
+
+  serve                      run the server (DHCP/ProxyDHCP, TFTP, HTTP, admin API)
+  token create|list|revoke   admin API bearer tokens
+  device                     devices (MACs, SMBIOS GUID, architecture, variables)
+  collection                 collections (members, rules, variables); collection members ID
+  package | bootimage | ts   content objects and task sequences; ts check ID
+  dp | dp-group | boundary-group   distribution points and boundary groups
+  deploy                     the deploy wizard: deploy a task sequence to a collection
+  deployment                 list/get/update/delete deployments
+  template                   save/apply deployment templates
+  clear-pxe                  Clear Required PXE Deployments on a device or collection
+  settings                   site settings (deployment verification)
+  messages                   status and audit messages`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  serve: serveCommand,
+  token: tokenCommand,
+  deploy: deployCommand,
+  deployment: deploymentCommand,
+  template: templateCommand,
+  'clear-pxe': clearPxeCommand,
+  settings: settingsCommand,
+  messages: messagesCommand,
+  ...Object.fromEntries(ENTITY_COMMANDS.map((c) => [c, (argv: string[]) => entityCommand(c, argv)])),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`pxepoint: unknown command "${command}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (e) {
+    if (isPxeError(e)) {
+      const field = typeof e.details.field === 'string' && !e.message.startsWith(e.details.field) ? ` (${e.details.field})` : '';
+      process.stderr.write(`pxepoint: ${e.message}${field} [${e.code}]\n`);
+      return e.code === 'PXE_ERR_USAGE' ? 2 : 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The admin API under /api/: GET /api/health is open; everything else needs a
+ * bearer token (auth.ts). Each area is its own plugin, registered inside the
+ * authenticated scope so no route can be added there without the check.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { SiteService } from '../../app/site-service.js';
+import { requireBearerToken } from '../auth.js';
+import { deploymentRoutes } from './deployments.js';
+import { entityRoutes } from './entities.js';
+import { operationRoutes } from './operations.js';
+import { templateRoutes } from './templates.js';
+import { tokenRoutes } from './tokens.js';
+
+export interface AdminApiOptions {
+  service: SiteService;
+}
+
+export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { service }) => {
+  app.get('/health', {
+    schema: {
+      tags: ['meta'],
+      summary: 'Liveness check (no token needed)',
+      security: [],
+      response: { 200: { type: 'object', additionalProperties: true, properties: { status: { type: 'string', enum: ['ok'] } } } },
+    },
+  }, () => ({ status: 'ok' }));
+
+  await app.register(async (authenticated) => {
+    requireBearerToken(authenticated, service);
+    // Admin replies describe the site as it is now; no cache should keep them (token secrets least of all).
+    authenticated.addHook('onSend', async (_req, reply) => {
+      void reply.header('cache-control', 'no-store');
+    });
+    await authenticated.register(entityRoutes, { service });
+    await authenticated.register(operationRoutes, { service });
+    await authenticated.register(deploymentRoutes, { service });
+    await authenticated.register(templateRoutes, { service });
+    await authenticated.register(tokenRoutes, { service });
+  });
+};

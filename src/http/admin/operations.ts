@@ -1,0 +1,103 @@
+/**
+ * What operators do besides editing objects: Clear Required PXE Deployments
+ * (rule 40), collection membership, the rule 1 reference check of a task
+ * sequence, the site settings, and the status/audit message log.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { SiteService } from '../../app/site-service.js';
+import { clearPxeBody, siteSettingsUpdate } from '../../app/schemas.js';
+import type { MessageKind } from '../../site/model.js';
+import { actorOf } from '../auth.js';
+import { anObject, idParams, listOf, responses } from './route-schemas.js';
+import { maskSecrets } from './secret-variables.js';
+
+type IdRoute = { Params: { id: string } };
+
+/** Default and largest page of messages; page forward with afterId = the last id seen. */
+export const MESSAGE_PAGE = { default: 100, max: 1000 } as const;
+
+const messagesQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    kind: { type: 'string', enum: ['status', 'audit'] },
+    deviceId: { type: 'string', minLength: 1, maxLength: 64 },
+    deploymentId: { type: 'string', minLength: 1, maxLength: 64 },
+    afterId: { type: 'integer', minimum: 0, description: 'only messages with a greater id (oldest first)' },
+    limit: { type: 'integer', minimum: 1, maximum: MESSAGE_PAGE.max, default: MESSAGE_PAGE.default },
+  },
+} as const;
+
+type MessagesRoute = {
+  Querystring: { kind?: MessageKind; deviceId?: string; deploymentId?: string; afterId?: number; limit?: number };
+};
+
+export const operationRoutes: FastifyPluginAsync<{ service: SiteService }> = async (app, { service }) => {
+  app.post('/clear-pxe', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Clear Required PXE Deployments of a device or of every member of a collection',
+      description: 'The machines boot the required PXE deployment again (rules 40–41).',
+      body: clearPxeBody,
+      response: responses({
+        200: { type: 'object', additionalProperties: true, properties: { cleared: { type: 'array', items: { type: 'string' } } }, description: 'ids of the devices cleared' },
+      }, [400, 404]),
+    },
+  }, (req) => service.clearPxe(req.body, actorOf(req)));
+
+  app.get<IdRoute>('/collections/:id/members', {
+    schema: { tags: ['collections'], summary: 'Devices in a collection', params: idParams, response: responses({ 200: listOf('the member devices') }, [404]) },
+  }, async (req) => (await service.members(req.params.id)).map(maskSecrets));
+
+  app.get<IdRoute>('/task-sequences/:id/check', {
+    schema: {
+      tags: ['task-sequences'],
+      summary: 'Check a task sequence\'s references (rule 1)',
+      description: 'Lists every reference that is not valid; a task sequence with any cannot be deployed.',
+      params: idParams,
+      response: responses({
+        200: {
+          type: 'object',
+          additionalProperties: true,
+          properties: { taskSequenceId: { type: 'string' }, deployable: { type: 'boolean' }, problems: listOf('each invalid reference: kind, stepIndex, stepName, referenceId, message') },
+        },
+      }, [404]),
+    },
+  }, async (req) => {
+    const problems = await service.checkTaskSequence(req.params.id);
+    return { taskSequenceId: req.params.id, deployable: problems.length === 0, problems };
+  });
+
+  app.get('/settings', {
+    schema: { tags: ['settings'], summary: 'Site settings', response: responses({ 200: anObject('siteCode, siteName, deploymentVerification') }) },
+  }, () => service.getSettings());
+
+  app.patch('/settings', {
+    schema: {
+      tags: ['settings'],
+      summary: 'Change site settings',
+      description: 'The site code is fixed at installation.',
+      body: siteSettingsUpdate,
+      response: responses({ 200: anObject('the changed settings') }, [400, 422]),
+    },
+  }, (req) => service.updateSettings(req.body, actorOf(req)));
+
+  app.get<MessagesRoute>('/messages', {
+    schema: {
+      tags: ['messages'],
+      summary: 'Status and audit messages, oldest first',
+      description: `At most \`limit\` (default ${MESSAGE_PAGE.default}) messages; read on with afterId = the last id received.`,
+      querystring: messagesQuery,
+      response: responses({ 200: listOf('messages: id, time, kind, severity, component, actor, text, deviceId, deploymentId, data') }, [400]),
+    },
+  }, (req) => {
+    const { kind, deviceId, deploymentId, afterId, limit } = req.query;
+    return service.messages({
+      ...(kind !== undefined ? { kind } : {}),
+      ...(deviceId !== undefined ? { deviceId } : {}),
+      ...(deploymentId !== undefined ? { deploymentId } : {}),
+      ...(afterId !== undefined ? { afterId } : {}),
+      limit: limit ?? MESSAGE_PAGE.default,
+    });
+  });
+};

@@ -1,0 +1,70 @@
+/**
+ * The HTTP app: the admin API under /api/ and its OpenAPI document. Built
+ * without listening, so tests drive it with `inject` and the composition root
+ * decides where it listens.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { LoggerOptions } from 'pino';
+import type { SiteService } from '../app/site-service.js';
+import { adminApi } from './admin/index.js';
+import { installErrorHandling } from './error-handler.js';
+import { registerOpenApi } from './openapi.js';
+import { validatorCompiler } from './validation.js';
+
+export interface HttpAppOptions {
+  service: SiteService;
+  /** A logger to use (a pino logger), pino options, or false for none. Default: none. */
+  logger?: FastifyBaseLogger | LoggerOptions | false;
+  /** Largest request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** Shown as info.version in /openapi.json. */
+  version?: string;
+}
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Paths pino blanks out: the bearer secret, and any `secret` field (token
+ * secrets, secret variables) in whatever object gets logged.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'request.headers.authorization',
+  'headers.authorization',
+  'secret',
+  '*.secret',
+  '*.*.secret',
+];
+const redact = { paths: REDACT_PATHS, censor: '[redacted]' };
+
+const isLoggerInstance = (l: unknown): l is FastifyBaseLogger =>
+  typeof l === 'object' && l !== null && typeof (l as FastifyBaseLogger).child === 'function' && typeof (l as FastifyBaseLogger).info === 'function';
+
+function loggerOptions(logger: HttpAppOptions['logger']): Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> {
+  if (logger === undefined || logger === false) return { logger: false };
+  // A given pino logger gets the redaction through a child (pino applies child `redact` options).
+  if (isLoggerInstance(logger)) return { loggerInstance: logger.child({ component: 'http' }, { redact }) };
+  return { logger: { ...logger, redact } };
+}
+
+export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...loggerOptions(opts.logger),
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Every client byte is untrusted: "__proto__"/"constructor" in JSON is refused (fastify's default, made explicit).
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    // Paths are exact: "/api/devices/" is not "/api/devices".
+    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
+  }) as unknown as FastifyInstance;
+
+  app.setValidatorCompiler(validatorCompiler);
+  // Response schemas are documentation (OpenAPI) only: replies are plain JSON.stringify,
+  // so a schema can never silently drop a field from a reply.
+  app.setSerializerCompiler(() => (data: unknown) => JSON.stringify(data));
+  installErrorHandling(app);
+
+  await registerOpenApi(app, opts.version ?? 'dev');
+  await app.register(adminApi, { prefix: '/api', service: opts.service });
+  return app;
+}

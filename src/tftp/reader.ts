@@ -1,0 +1,173 @@
+/**
+ * Sequential block reader with bounded memory: two read-ahead chunks per transfer
+ * (one being copied into DATA packets, one being filled from disk), so a transfer
+ * never holds more than 2 × chunk bytes of the file however large it is, and the
+ * disk is asked for big reads instead of one read per block.
+ *
+ * The transfer only ever moves forward through the file: blocks it may have to
+ * retransmit are kept in its window buffers (transfer.ts), so this reader needs no
+ * random access — which is also what makes netascii conversion cheap here.
+ */
+import type { TftpFileSource } from './files.js';
+import { MAX_BLKSIZE } from './packet.js';
+
+export interface BlockStream {
+  /**
+   * Copies the next `len` bytes of the stream into `dst` at `off`. Returns the number
+   * copied (fewer than `len` only at the end of the stream), or -1 when the data is
+   * not there yet: call `wait()` and try again. Nothing is consumed when it returns -1.
+   */
+  fill(dst: Buffer, off: number, len: number): number;
+  wait(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_READ_AHEAD = 512 * 1024;
+
+/** A few free chunk buffers kept between transfers, so short boots do not churn memory. */
+const pool: Buffer[] = [];
+const POOL_MAX = 8;
+function takeChunk(size: number): Buffer {
+  if (size === DEFAULT_READ_AHEAD) {
+    const b = pool.pop();
+    if (b) return b;
+  }
+  return Buffer.allocUnsafe(size);
+}
+function giveChunk(b: Buffer): void {
+  if (b.length === DEFAULT_READ_AHEAD && pool.length < POOL_MAX) pool.push(b);
+}
+
+/** netascii (RFC 764 via RFC 1350): LF → CR LF, CR → CR NUL. Stateless, so chunking is free. */
+export function toNetascii(src: Buffer, dst: Buffer): number {
+  let o = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i] as number;
+    if (c === 0x0a) {
+      dst[o++] = 0x0d;
+      dst[o++] = 0x0a;
+    } else if (c === 0x0d) {
+      dst[o++] = 0x0d;
+      dst[o++] = 0x00;
+    } else dst[o++] = c;
+  }
+  return o;
+}
+
+interface Chunk {
+  view: Buffer;
+  raw?: Buffer;
+  conv?: Buffer;
+}
+
+export class FileBlockReader implements BlockStream {
+  private cur: Chunk = { view: Buffer.alloc(0) };
+  private curPos = 0;
+  private ready: Chunk | null = null;
+  private pending: Promise<void> | null = null;
+  private error: unknown = null;
+  private filePos = 0;
+  private readonly chunkSize: number;
+  private readonly freeRaw: Buffer[];
+  private readonly freeConv: Buffer[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly source: TftpFileSource,
+    opts: { readAhead?: number; netascii?: boolean } = {},
+  ) {
+    const want = Math.max(opts.readAhead ?? DEFAULT_READ_AHEAD, MAX_BLKSIZE);
+    // Small files get a chunk their size: no point holding 512 KiB for a 30 KiB NBP.
+    this.chunkSize = Math.max(1, Math.min(want, source.size));
+    this.freeRaw = [takeChunk(this.chunkSize), takeChunk(this.chunkSize)];
+    if (opts.netascii) this.freeConv.push(Buffer.allocUnsafe(this.chunkSize * 2), Buffer.allocUnsafe(this.chunkSize * 2));
+    this.prefetch();
+  }
+
+  private get sourceDone(): boolean {
+    return this.filePos >= this.source.size;
+  }
+
+  private prefetch(): void {
+    if (this.pending || this.ready || this.sourceDone || this.error || this.closed) return;
+    const raw = this.freeRaw.pop();
+    if (!raw) return; // both buffers busy: `cur` is still being consumed
+    const len = Math.min(this.chunkSize, this.source.size - this.filePos);
+    this.pending = this.source.read(this.filePos, len, raw).then(
+      (buf) => {
+        this.pending = null;
+        if (buf.length < len) this.filePos = this.source.size; // the file shrank: stop here
+        else this.filePos += buf.length;
+        const conv = this.freeConv.pop();
+        if (conv) {
+          const n = toNetascii(buf, conv);
+          this.freeRaw.push(raw);
+          this.ready = { view: conv.subarray(0, n), conv };
+        } else {
+          // A generated source may hand back its own view instead of filling `raw`.
+          this.ready = { view: buf, raw };
+        }
+      },
+      (err: unknown) => {
+        this.pending = null;
+        this.freeRaw.push(raw);
+        this.error = err ?? new Error('read failed');
+      },
+    );
+  }
+
+  fill(dst: Buffer, off: number, len: number): number {
+    if (this.error) return -1;
+    const remaining = this.cur.view.length - this.curPos;
+    if (remaining < len && !this.ready && (this.pending || !this.sourceDone)) {
+      this.prefetch();
+      return -1;
+    }
+    let copied = 0;
+    while (copied < len) {
+      const view = this.cur.view;
+      if (this.curPos >= view.length) {
+        if (!this.ready) break; // end of stream
+        this.swap();
+        continue;
+      }
+      const n = Math.min(len - copied, view.length - this.curPos);
+      view.copy(dst, off + copied, this.curPos, this.curPos + n);
+      this.curPos += n;
+      copied += n;
+    }
+    if (this.curPos >= this.cur.view.length && this.ready) this.swap();
+    return copied;
+  }
+
+  private release(c: Chunk): void {
+    if (c.raw) this.freeRaw.push(c.raw);
+    if (c.conv) this.freeConv.push(c.conv);
+  }
+
+  private swap(): void {
+    this.release(this.cur);
+    this.cur = this.ready as Chunk;
+    this.curPos = 0;
+    this.ready = null;
+    this.prefetch();
+  }
+
+  wait(): Promise<void> {
+    if (this.error) return Promise.reject(this.error);
+    this.prefetch();
+    return this.pending ?? Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pending) await this.pending.catch(() => undefined);
+    this.release(this.cur);
+    if (this.ready) this.release(this.ready);
+    this.cur = { view: Buffer.alloc(0) };
+    this.ready = null;
+    for (const b of this.freeRaw.splice(0)) giveChunk(b);
+    await this.source.close();
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * TFTP listener: read requests on the well-known port, one ephemeral-port socket
+ * per transfer (RFC 1350 TIDs), limits, counters and events. The protocol itself
+ * is in transfer.ts; names and bytes come from a TftpFileResolver.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { publish } from '../events.js';
+import { createDiskResolver, type TftpClientInfo, type TftpFileResolver, type TftpFileSource } from './files.js';
+import { negotiateOptions } from './options.js';
+import { encodeError, isTftpParseError, parseTftpPacket, TFTP_ERROR, type TftpRequest } from './packet.js';
+import { isTftpAccessError } from './paths.js';
+import { DEFAULT_READ_AHEAD, FileBlockReader } from './reader.js';
+import { Transfer, type TransferResult, type TransferTimer } from './transfer.js';
+
+export interface TftpServerOptions {
+  /** Listen address; '0.0.0.0' by default, '::' for IPv6. */
+  address?: string;
+  /** 69 by default; 0 picks a free port (tests). */
+  port?: number;
+  /** Directory served to clients; nothing outside it is reachable. */
+  root: string;
+  /** Replaces the disk resolver (compose GeneratedFiles in front of createDiskResolver(root)). */
+  resolver?: TftpFileResolver;
+  /** Largest blksize granted (RFC 2348 max 65464). */
+  maxBlksize?: number;
+  /** Largest windowsize granted (RFC 7440). */
+  maxWindowsize?: number;
+  /** Retransmission timeout when the client sends no `timeout` option. */
+  timeoutMs?: number;
+  /** Timeouts without progress before a transfer is abandoned. */
+  retries?: number;
+  /** Concurrent transfers; requests beyond it are dropped (firmware retries its RRQ). */
+  maxTransfers?: number;
+  /** Concurrent transfers per client address; beyond it the client gets ERROR 0. */
+  maxPerClient?: number;
+  /** Read-ahead chunk per transfer (two are held); default 512 KiB. */
+  readAheadBytes?: number;
+  /** Socket buffer size for transfer sockets; the kernel may cap it (net.core.wmem_max). */
+  socketBufferBytes?: number;
+}
+
+export interface TftpStats {
+  requests: number;
+  started: number;
+  completed: number;
+  /** Timed out or failed to read. */
+  failed: number;
+  /** Ended by the client with an ERROR packet (e.g. OVMF's tsize probe, ERROR 8). */
+  clientAborted: number;
+  refused: number;
+  invalidPackets: number;
+  unknownTid: number;
+  duplicateRequests: number;
+  active: number;
+  bytesSent: number;
+  retransmits: number;
+}
+
+export interface TftpServer {
+  readonly address: string;
+  readonly port: number;
+  stats(): TftpStats;
+  close(): Promise<void>;
+}
+
+interface ActiveTransfer {
+  key: string;
+  client: TftpClientInfo;
+  transfer: Transfer | null;
+  socket: dgram.Socket | null;
+  source: TftpFileSource | null;
+  ended: Promise<void>;
+  cancel(reason: string): void;
+}
+
+/** dgram resolves every destination with dns.lookup (a nextTick per packet); ours are IPs already. */
+const ipLookup4 = (address: string, _family: unknown, cb: (err: Error | null, address: string, family: number) => void): void => {
+  cb(null, address, 4);
+};
+const ipLookup6 = (address: string, _family: unknown, cb: (err: Error | null, address: string, family: number) => void): void => {
+  cb(null, address, 6);
+};
+
+function realTimer(onFire: () => void): TransferTimer {
+  let t: NodeJS.Timeout | null = null;
+  let armedMs = -1;
+  return {
+    arm(ms) {
+      // refresh() reuses the timer object: one allocation per transfer, not per window.
+      if (t && ms === armedMs) t.refresh();
+      else {
+        if (t) clearTimeout(t);
+        t = setTimeout(onFire, ms);
+        armedMs = ms;
+      }
+    },
+    cancel() {
+      if (t) clearTimeout(t);
+      t = null;
+      armedMs = -1;
+    },
+  };
+}
+
+export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServer> {
+  const address = opts.address ?? '0.0.0.0';
+  const family = net.isIPv6(address) ? 'udp6' : 'udp4';
+  const ipLookup = family === 'udp6' ? ipLookup6 : ipLookup4;
+  const limits = {
+    maxBlksize: opts.maxBlksize ?? 65464,
+    maxWindowsize: opts.maxWindowsize ?? 64,
+    defaultTimeoutMs: opts.timeoutMs ?? 1000,
+  };
+  const retries = opts.retries ?? 5;
+  const maxTransfers = opts.maxTransfers ?? 100;
+  const maxPerClient = opts.maxPerClient ?? 8;
+  const readAhead = opts.readAheadBytes ?? DEFAULT_READ_AHEAD;
+  const sockBuf = opts.socketBufferBytes ?? 4 * 1024 * 1024;
+  const resolver = opts.resolver ?? createDiskResolver(opts.root);
+
+  const stats: TftpStats = {
+    requests: 0,
+    started: 0,
+    completed: 0,
+    failed: 0,
+    clientAborted: 0,
+    refused: 0,
+    invalidPackets: 0,
+    unknownTid: 0,
+    duplicateRequests: 0,
+    active: 0,
+    bytesSent: 0,
+    retransmits: 0,
+  };
+  const active = new Map<string, ActiveTransfer>();
+  const perClient = new Map<string, number>();
+  let closing = false;
+
+  const main = dgram.createSocket({ type: family, recvBufferSize: 1024 * 1024, lookup: ipLookup as never });
+  main.on('error', () => {
+    // Receive errors on UDP are transient (ICMP noise); the socket stays usable.
+  });
+
+  const refuse = (client: TftpClientInfo, file: string | null, code: number | null, reason: string, message: string): void => {
+    stats.refused++;
+    publish('tftp.request.refused', { client: `${client.address}:${client.port}`, file, code, reason });
+    if (code !== null && !closing) main.send(encodeError(code, message), client.port, client.address);
+  };
+
+  const invalidPacket = (client: TftpClientInfo, reason: string, opcode: number): void => {
+    stats.invalidPackets++;
+    publish('tftp.packet.invalid', { client: `${client.address}:${client.port}`, reason, opcode });
+  };
+
+  main.on('message', (msg, rinfo) => {
+    const client = { address: rinfo.address, port: rinfo.port };
+    const p = parseTftpPacket(msg);
+    if (isTftpParseError(p)) {
+      invalidPacket(client, p.reason, p.opcode);
+      return;
+    }
+    if (p.type === 'wrq') {
+      stats.requests++;
+      refuse(client, p.filename, TFTP_ERROR.ACCESS_VIOLATION, 'write-request', 'writes are not accepted by this server');
+      return;
+    }
+    if (p.type !== 'rrq') {
+      // DATA/ACK/OACK/ERROR belong on a transfer port; on port 69 they are stale or noise.
+      invalidPacket(client, `unexpected ${p.type} on request port`, -1);
+      return;
+    }
+    stats.requests++;
+    handleReadRequest(p, client);
+  });
+
+  function handleReadRequest(req: TftpRequest, client: TftpClientInfo): void {
+    const key = `${client.address}|${client.port}`;
+    if (active.has(key)) {
+      // The client repeated its RRQ (our OACK/DATA 1 was lost or slow); the running
+      // transfer's own timer retransmits, a second transfer would only compete.
+      stats.duplicateRequests++;
+      return;
+    }
+    if (closing) return;
+    const mode = req.mode.toLowerCase();
+    if (mode !== 'octet' && mode !== 'netascii') {
+      refuse(client, req.filename, TFTP_ERROR.ILLEGAL_OPERATION, 'bad-mode', `transfer mode "${req.mode}" is not supported; use octet`);
+      return;
+    }
+    if (active.size >= maxTransfers) {
+      refuse(client, req.filename, null, 'busy', '');
+      return;
+    }
+    const n = perClient.get(client.address) ?? 0;
+    if (n >= maxPerClient) {
+      refuse(client, req.filename, TFTP_ERROR.NOT_DEFINED, 'per-client-limit', `too many transfers from ${client.address}; try again`);
+      return;
+    }
+    perClient.set(client.address, n + 1);
+    let endResolve!: () => void;
+    const entry: ActiveTransfer = {
+      key,
+      client,
+      transfer: null,
+      socket: null,
+      source: null,
+      ended: new Promise<void>((r) => (endResolve = r)),
+      cancel: () => undefined,
+    };
+    active.set(key, entry);
+    stats.active = active.size;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      active.delete(key);
+      stats.active = active.size;
+      const left = (perClient.get(client.address) ?? 1) - 1;
+      if (left <= 0) perClient.delete(client.address);
+      else perClient.set(client.address, left);
+      endResolve();
+    };
+    runTransfer(req, client, mode === 'netascii', entry, release).catch(() => release());
+  }
+
+  async function runTransfer(
+    req: TftpRequest,
+    client: TftpClientInfo,
+    netascii: boolean,
+    entry: ActiveTransfer,
+    release: () => void,
+  ): Promise<void> {
+    let cancelled = false;
+    entry.cancel = () => {
+      cancelled = true;
+    };
+    let source: TftpFileSource | null;
+    try {
+      source = await resolver.open(req.filename, client);
+    } catch (e) {
+      if (isTftpAccessError(e)) refuse(client, req.filename, TFTP_ERROR.ACCESS_VIOLATION, 'access', `access violation: ${e.reason}`);
+      else refuse(client, req.filename, TFTP_ERROR.NOT_DEFINED, 'open-error', 'the file could not be opened');
+      release();
+      return;
+    }
+    if (!source) {
+      refuse(client, req.filename, TFTP_ERROR.FILE_NOT_FOUND, 'not-found', 'file not found');
+      release();
+      return;
+    }
+    if (cancelled || closing) {
+      await source.close().catch(() => undefined);
+      release();
+      return;
+    }
+    entry.source = source;
+    const neg = negotiateOptions(req.options, limits, netascii ? null : source.size);
+    const socket = dgram.createSocket({
+      type: family,
+      recvBufferSize: 1024 * 1024,
+      sendBufferSize: sockBuf,
+      lookup: ipLookup as never,
+    });
+    entry.socket = socket;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(0, address, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+    } catch {
+      socket.close();
+      await source.close().catch(() => undefined);
+      refuse(client, req.filename, TFTP_ERROR.NOT_DEFINED, 'socket-error', 'server could not open a transfer port');
+      release();
+      return;
+    }
+    if (cancelled || closing) {
+      socket.close();
+      await source.close().catch(() => undefined);
+      release();
+      return;
+    }
+    const reader = new FileBlockReader(source, { readAhead, netascii });
+    const startedAt = performance.now();
+    const options = { blksize: neg.blksize, windowsize: neg.windowsize, timeoutMs: neg.timeoutMs, tsize: neg.tsize, mode: netascii ? 'netascii' : 'octet' };
+    const fileSize = source.size;
+    stats.started++;
+    publish('tftp.transfer.start', {
+      file: req.filename,
+      client: `${client.address}:${client.port}`,
+      size: fileSize,
+      requested: req.options,
+      options,
+      transferPort: socket.address().port,
+    });
+
+    const onEnd = (r: TransferResult): void => {
+      stats.bytesSent += r.bytes;
+      stats.retransmits += r.retransmits;
+      if (r.outcome === 'ok') stats.completed++;
+      else if (r.outcome === 'client-error') stats.clientAborted++;
+      else if (r.outcome !== 'cancelled') stats.failed++;
+      publish('tftp.transfer.end', {
+        file: req.filename,
+        client: `${client.address}:${client.port}`,
+        size: fileSize,
+        options,
+        ...r,
+        durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
+      });
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
+      reader.close().then(release, release);
+    };
+
+    const transfer = new Transfer(
+      { blksize: neg.blksize, windowsize: neg.windowsize, timeoutMs: neg.timeoutMs, retries, oack: neg.oack },
+      reader,
+      {
+        send: process.env.TFTP_CONNECTED ? (buf) => socket.send(buf) : (buf) => socket.send(buf, client.port, client.address),
+        createTimer: realTimer,
+        now: () => performance.now(),
+      },
+      onEnd,
+    );
+    if (process.env.TFTP_CONNECTED) await new Promise<void>((r) => socket.connect(client.port, client.address, r));
+    entry.transfer = transfer;
+    entry.cancel = (reason) => transfer.cancel(reason);
+
+    socket.on('message', (msg, rinfo) => {
+      if (rinfo.port !== client.port || rinfo.address !== client.address) {
+        // RFC 1350: a packet from a foreign TID gets ERROR 5 and the transfer goes on.
+        stats.unknownTid++;
+        socket.send(encodeError(TFTP_ERROR.UNKNOWN_TID, 'unknown transfer ID'), rinfo.port, rinfo.address);
+        return;
+      }
+      transfer.handlePacket(msg);
+    });
+    socket.on('error', (err) => transfer.cancel(`socket error: ${err.message}`));
+    transfer.start();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    main.once('error', reject);
+    main.bind(opts.port ?? 69, address, () => {
+      main.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = main.address();
+
+  return {
+    address: bound.address,
+    port: bound.port,
+    stats: () => ({ ...stats }),
+    async close() {
+      if (closing) return;
+      closing = true;
+      await new Promise<void>((r) => main.close(() => r()));
+      const waits: Promise<void>[] = [];
+      for (const e of active.values()) {
+        e.cancel('server closing');
+        waits.push(e.ended);
+      }
+      await Promise.all(waits);
+    },
+  };
+}

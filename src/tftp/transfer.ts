@@ -1,0 +1,253 @@
+/**
+ * One read transfer as a state machine, free of sockets and clocks so every rule is
+ * a unit test: the server feeds it packets from the right client and gives it a
+ * `send` and a timer.
+ *
+ * Blocks are numbered absolutely inside (1, 2, … 2^53) and put on the wire modulo
+ * 65536, so a file of more than 65535 blocks rolls over to block 0 (what tftp-hpa and
+ * Windows clients expect). An ACK is mapped back to the one absolute block in
+ * [base-1, sentTo] with that wire number; windows are at most 65535 blocks, so the
+ * mapping is unambiguous.
+ *
+ * Rules (RFC 1350, 2347, 7440):
+ * - ACK of the whole window → send the next window.
+ * - ACK of an earlier block in the window → restart the window just after it
+ *   (RFC 7440 §4), at once, not on timeout (the atftpd stall).
+ * - ACK of a block already acknowledged (duplicate, stale, reordered) → ignored, so a
+ *   duplicated ACK never triggers a second burst (no Sorcerer's Apprentice).
+ * - Timeout → resend the unacknowledged window (or the OACK); after `retries`
+ *   timeouts without progress the client is taken as gone.
+ */
+import { encodeOack, OPCODE, writeDataHeader, type TftpOption } from './packet.js';
+import type { BlockStream } from './reader.js';
+
+export interface TransferTimer {
+  /** (Re)starts the single retransmission timer. */
+  arm(ms: number): void;
+  cancel(): void;
+}
+
+export interface TransferIo {
+  /** Sends one datagram to the client; `buf` must not be modified until acknowledged. */
+  send(buf: Buffer): void;
+  /** Creates the transfer's one timer, calling `onFire` when it expires. */
+  createTimer(onFire: () => void): TransferTimer;
+  /** Milliseconds, monotonic. */
+  now(): number;
+}
+
+export type TransferOutcome = 'ok' | 'client-error' | 'timeout' | 'read-error' | 'cancelled';
+
+export interface TransferResult {
+  outcome: TransferOutcome;
+  /** File bytes the client acknowledged. */
+  bytes: number;
+  blocks: number;
+  /** DATA or OACK packets sent more than once. */
+  retransmits: number;
+  /** ACKs ignored as duplicate or stale. */
+  duplicateAcks: number;
+  durationMs: number;
+  /** Set when the client ended the transfer with an ERROR packet. */
+  clientError?: { code: number; message: string };
+  /** Set for read errors and cancellations. */
+  reason?: string;
+}
+
+export interface TransferParams {
+  blksize: number;
+  windowsize: number;
+  timeoutMs: number;
+  /** Timeouts without progress before giving up. */
+  retries: number;
+  /** Options to acknowledge; null → start with DATA 1. */
+  oack: TftpOption[] | null;
+}
+
+export class Transfer {
+  private readonly slots: Buffer[] = [];
+  /** The exact bytes to send per slot (a view of the slot for the short final block). */
+  private readonly packets: Buffer[] = [];
+  private readonly oackPacket: Buffer | null;
+  private readonly timer: TransferTimer;
+  private readonly startedAt: number;
+
+  private phase: 'oack' | 'data' | 'done' = 'data';
+  /** First block not yet acknowledged. */
+  private base = 1;
+  /** Highest block read into a slot. */
+  private filled = 0;
+  /** Highest block ever sent. */
+  private sentTo = 0;
+  /** The final block (the first shorter than blksize), once known. */
+  private last = Number.POSITIVE_INFINITY;
+  /** Next block to send in the current burst, and the burst's end. */
+  private cursor = 1;
+  private burstEnd = 0;
+  private waitingForData = false;
+  private retriesLeft: number;
+
+  private bytesAcked = 0;
+  private lastBlockLen = 0;
+  private retransmits = 0;
+  private duplicateAcks = 0;
+  private result: TransferResult | null = null;
+
+  constructor(
+    private readonly params: TransferParams,
+    private readonly reader: BlockStream,
+    private readonly io: TransferIo,
+    private readonly onEnd: (r: TransferResult) => void,
+  ) {
+    this.retriesLeft = params.retries;
+    this.oackPacket = params.oack ? encodeOack(params.oack) : null;
+    this.timer = io.createTimer(() => this.onTimeout());
+    this.startedAt = io.now();
+  }
+
+  get done(): boolean {
+    return this.phase === 'done';
+  }
+
+  start(): void {
+    if (this.oackPacket) {
+      this.phase = 'oack';
+      this.io.send(this.oackPacket);
+      this.timer.arm(this.params.timeoutMs);
+    } else {
+      this.startBurst(1);
+    }
+  }
+
+  /** A datagram from the transfer's client (source already checked by the server). */
+  handlePacket(msg: Buffer): void {
+    if (this.phase === 'done' || msg.length < 4 || msg[0] !== 0) return;
+    const op = msg[1];
+    if (op === OPCODE.ACK) this.onAck(msg.readUInt16BE(2));
+    else if (op === OPCODE.ERROR) {
+      const end = msg.indexOf(0, 4);
+      this.finish('client-error', {
+        clientError: { code: msg.readUInt16BE(2), message: msg.toString('latin1', 4, end < 0 ? msg.length : end) },
+      });
+    }
+    // Anything else from the client (DATA, a repeated RRQ) is ignored: it cannot
+    // advance a read transfer, and answering it could loop with a confused peer.
+  }
+
+  onAck(wire: number): void {
+    if (this.phase === 'done') return;
+    if (this.phase === 'oack') {
+      if (wire !== 0) return; // RFC 2347: the OACK is acknowledged with ACK 0
+      this.phase = 'data';
+      this.retriesLeft = this.params.retries;
+      this.startBurst(1);
+      return;
+    }
+    // Map to the absolute block in [base-1, base-1+65535].
+    const prev = this.base - 1;
+    const k = prev + ((wire - (prev & 0xffff)) & 0xffff);
+    if (k === prev || k > this.sentTo) {
+      this.duplicateAcks++;
+      return;
+    }
+    const newlyAcked = k - prev;
+    this.bytesAcked += newlyAcked * this.params.blksize;
+    this.base = k + 1;
+    this.retriesLeft = this.params.retries;
+    if (k >= this.last) {
+      // The last block counted as a full block above; correct for its real length.
+      this.bytesAcked -= this.params.blksize - this.lastBlockLen;
+      this.finish('ok');
+      return;
+    }
+    // Either the whole burst was acknowledged (next window) or the client reported a
+    // gap at k+1 (RFC 7440 §4: restart from there). Both start a window at k+1.
+    this.startBurst(this.base);
+  }
+
+  private startBurst(from: number): void {
+    this.cursor = from;
+    this.burstEnd = Math.min(this.base + this.params.windowsize - 1, this.last);
+    if (!this.waitingForData) this.pump();
+  }
+
+  /** Sends blocks cursor..burstEnd, reading them as needed; re-entered after a disk wait. */
+  private pump(): void {
+    const { blksize, windowsize } = this.params;
+    while (this.cursor <= this.burstEnd) {
+      const n = this.cursor;
+      const i = n % windowsize;
+      if (n > this.filled) {
+        let slot = this.slots[i];
+        if (!slot) {
+          slot = Buffer.allocUnsafe(blksize + 4);
+          this.slots[i] = slot;
+        }
+        const got = this.reader.fill(slot, 4, blksize);
+        if (got < 0) {
+          this.waitingForData = true;
+          this.reader.wait().then(
+            () => {
+              this.waitingForData = false;
+              if (this.phase === 'data') this.pump();
+            },
+            (err: unknown) => {
+              this.waitingForData = false;
+              this.finish('read-error', { reason: err instanceof Error ? err.message : String(err) });
+            },
+          );
+          return;
+        }
+        writeDataHeader(slot, n & 0xffff);
+        this.packets[i] = got === blksize ? slot : slot.subarray(0, 4 + got);
+        this.filled = n;
+        if (got < blksize) {
+          this.last = n;
+          this.lastBlockLen = got;
+          if (this.burstEnd > n) this.burstEnd = n;
+        }
+      }
+      if (n <= this.sentTo) this.retransmits++;
+      else this.sentTo = n;
+      this.io.send(this.packets[i] as Buffer);
+      this.cursor = n + 1;
+    }
+    this.timer.arm(this.params.timeoutMs);
+  }
+
+  private onTimeout(): void {
+    if (this.phase === 'done') return;
+    if (this.retriesLeft <= 0) {
+      this.finish('timeout', { reason: `no acknowledgement after ${this.params.retries} retransmissions` });
+      return;
+    }
+    this.retriesLeft--;
+    if (this.phase === 'oack') {
+      this.retransmits++;
+      this.io.send(this.oackPacket as Buffer);
+      this.timer.arm(this.params.timeoutMs);
+      return;
+    }
+    this.startBurst(this.base);
+  }
+
+  cancel(reason: string): void {
+    this.finish('cancelled', { reason });
+  }
+
+  private finish(outcome: TransferOutcome, extra: Partial<TransferResult> = {}): void {
+    if (this.phase === 'done') return;
+    this.phase = 'done';
+    this.timer.cancel();
+    this.result = {
+      outcome,
+      bytes: Math.max(0, this.bytesAcked),
+      blocks: this.base - 1,
+      retransmits: this.retransmits,
+      duplicateAcks: this.duplicateAcks,
+      durationMs: this.io.now() - this.startedAt,
+      ...extra,
+    };
+    this.onEnd(this.result);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Starting `pxepoint serve` as a child process from the TypeScript sources (no
+ * build needed) and waiting for the URL it prints.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RUN = fileURLToPath(new URL('../../src/cli/run.ts', import.meta.url));
+
+export interface ServerChild {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+/** Runs `pxepoint <args>` from source with tsx. */
+export function spawnPxepoint(args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', RUN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export async function startServeChild(args: string[], timeoutMs = 20_000): Promise<ServerChild> {
+  const child = spawnPxepoint(['serve', ...args]);
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`pxepoint serve printed no URL within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const check = (): void => {
+      const m = /admin API:\s+(http:\/\/\S+?)\/api\//.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`pxepoint serve exited with ${code}:\n${out}`));
+    });
+  });
+  return { child, url, output: () => out };
+}
+
+export function waitForExit(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+}
