@@ -27,6 +27,11 @@ usage: pxepoint <command> [...]   (every command takes --help; data commands tak
   settings                   site settings (deployment verification)
   messages                   status and audit messages`;
 
+/** Where an API-worded message needs the CLI's spelling. */
+const CLI_HINTS: Record<string, string> = {
+  PXE_ERR_HIGH_RISK_NOT_ACCEPTED: 'On the command line, consent with --accept-high-risk (the acceptance is audited).',
+};
+
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
   token: tokenCommand,
@@ -54,8 +59,9 @@ export async function main(argv: string[]): Promise<number> {
     return await run(rest);
   } catch (e) {
     if (isPxeError(e)) {
-      const field = typeof e.details.field === 'string' && !e.message.startsWith(e.details.field) ? ` (${e.details.field})` : '';
-      process.stderr.write(`pxepoint: ${e.message}${field} [${e.code}]\n`);
+      const field = typeof e.details.field === 'string' && !e.message.includes(e.details.field) ? ` (${e.details.field})` : '';
+      const hint = CLI_HINTS[e.code] ? `\n${CLI_HINTS[e.code]}` : '';
+      process.stderr.write(`pxepoint: ${e.message}${field} [${e.code}]${hint}\n`);
       return e.code === 'PXE_ERR_USAGE' ? 2 : 1;
     }
     throw e;

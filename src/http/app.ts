@@ -48,9 +48,10 @@ function loggerOptions(logger: HttpAppOptions['logger']): Pick<FastifyServerOpti
 }
 
 export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstance> {
+  const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
     ...loggerOptions(opts.logger),
-    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    bodyLimit,
     // Every client byte is untrusted: "__proto__"/"constructor" in JSON is refused (fastify's default, made explicit).
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -62,7 +63,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   // Response schemas are documentation (OpenAPI) only: replies are plain JSON.stringify,
   // so a schema can never silently drop a field from a reply.
   app.setSerializerCompiler(() => (data: unknown) => JSON.stringify(data));
-  installErrorHandling(app);
+  installErrorHandling(app, bodyLimit);
 
   await registerOpenApi(app, opts.version ?? 'dev');
   await app.register(adminApi, { prefix: '/api', service: opts.service });

@@ -29,6 +29,8 @@ export const API_TAGS = [
 
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
   await app.register(swagger, {
+    // 3.1 has `const`; keep the schemas exactly as the service validates with them.
+    convertConstToEnum: false,
     openapi: {
       openapi: '3.1.0',
       info: {

@@ -53,6 +53,8 @@ export interface StatusMessageQuery {
   /** Only messages with id greater than this. */
   afterId?: number;
   limit?: number;
+  /** Newest first (the last `limit` messages); default oldest first. */
+  newestFirst?: boolean;
 }
 
 export interface StatusStore {

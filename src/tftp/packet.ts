@@ -96,8 +96,11 @@ function splitStrings(buf: Buffer, start: number): string[] | null {
 
 function parseOptionList(strings: string[], from: number, opcode: number): TftpOption[] | TftpParseError {
   // Some PXE ROMs pad requests with NULs; empty strings after the last pair are padding.
+  // An option with an empty value ("x\0\0") is still a pair, so padding is stripped
+  // two empties at a time, then one more if the count is odd.
   let end = strings.length;
-  while (end > from && strings[end - 1] === '') end--;
+  while (end - from >= 2 && strings[end - 1] === '' && strings[end - 2] === '') end -= 2;
+  if ((end - from) % 2 === 1 && strings[end - 1] === '') end--;
   if ((end - from) % 2 !== 0) return invalid('odd-option-list', opcode);
   const options: TftpOption[] = [];
   for (let i = from; i < end; i += 2) {

@@ -50,6 +50,16 @@ export function normalizeRequestName(raw: string): NormalizedName {
   return { ok: true, segments, key: segments.join('/').toLowerCase() };
 }
 
+/**
+ * True when any field of a request (not only the file name: a NUL can shift the
+ * name into the mode field) tries to climb out of the root. Such requests are
+ * answered with an access violation, never with "illegal operation".
+ */
+export function looksLikeTraversal(field: string): boolean {
+  if (/%(00|2e|2f|5c)/i.test(field) || /^[a-zA-Z]:/.test(field)) return true;
+  return field.split(/[\\/]+/).includes('..');
+}
+
 export class TftpAccessError extends Error {
   readonly code = 'PXE_ERR_TFTP_ACCESS';
   constructor(readonly reason: string) {

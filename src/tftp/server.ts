@@ -9,8 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { publish } from '../events.js';
 import { createDiskResolver, type TftpClientInfo, type TftpFileResolver, type TftpFileSource } from './files.js';
 import { negotiateOptions } from './options.js';
-import { encodeError, isTftpParseError, parseTftpPacket, TFTP_ERROR, type TftpRequest } from './packet.js';
-import { isTftpAccessError } from './paths.js';
+import { encodeError, isTftpParseError, OPCODE, parseTftpPacket, TFTP_ERROR, type TftpRequest } from './packet.js';
+import { isTftpAccessError, looksLikeTraversal, normalizeRequestName } from './paths.js';
 import { DEFAULT_READ_AHEAD, FileBlockReader } from './reader.js';
 import { Transfer, type TransferResult, type TransferTimer } from './transfer.js';
 
@@ -159,6 +159,14 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     const p = parseTftpPacket(msg);
     if (isTftpParseError(p)) {
       invalidPacket(client, p.reason, p.opcode);
+      if (p.opcode === OPCODE.RRQ || p.opcode === OPCODE.WRQ) {
+        // A malformed request still gets an answer, so the client does not retry it;
+        // one that smuggles a traversal (e.g. behind a NUL) is an access violation.
+        const fields = msg.toString('latin1', 2).split('\0');
+        stats.requests++;
+        if (fields.some(looksLikeTraversal)) refuse(client, fields[0] ?? null, TFTP_ERROR.ACCESS_VIOLATION, 'access', 'access violation');
+        else refuse(client, fields[0] ?? null, TFTP_ERROR.ILLEGAL_OPERATION, 'malformed-request', `malformed request: ${p.reason}`);
+      }
       return;
     }
     if (p.type === 'wrq') {
@@ -184,6 +192,11 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       return;
     }
     if (closing) return;
+    const name = normalizeRequestName(req.filename);
+    if (!name.ok || looksLikeTraversal(req.mode)) {
+      refuse(client, req.filename, TFTP_ERROR.ACCESS_VIOLATION, 'access', `access violation: ${name.ok ? 'bad mode field' : name.reason}`);
+      return;
+    }
     const mode = req.mode.toLowerCase();
     if (mode !== 'octet' && mode !== 'netascii') {
       refuse(client, req.filename, TFTP_ERROR.ILLEGAL_OPERATION, 'bad-mode', `transfer mode "${req.mode}" is not supported; use octet`);

@@ -43,7 +43,7 @@ const bad: BadRequest[] = [
   { label: 'empty JSON body', method: 'POST', url: '/api/packages', list: '/api/packages', raw: '', contentType: 'application/json', field: 'body' },
   { label: 'prototype poisoning', method: 'POST', url: '/api/packages', list: '/api/packages', raw: '{"name":"p","__proto__":{"admin":true}}', contentType: 'application/json', field: 'body' },
   { label: 'not JSON', method: 'POST', url: '/api/packages', list: '/api/packages', raw: 'name=p', contentType: 'application/x-www-form-urlencoded', status: 415, code: 'PXE_ERR_UNSUPPORTED_MEDIA_TYPE' },
-  { label: 'too large', method: 'POST', url: '/api/packages', list: '/api/packages', body: { name: 'p', description: 'x'.repeat(70 * 1024) }, status: 413, code: 'PXE_ERR_BODY_TOO_LARGE' },
+  { label: 'too large', method: 'POST', url: '/api/packages', list: '/api/packages', body: { name: 'p', description: 'x'.repeat(70 * 1024) }, status: 413, code: 'PXE_ERR_BODY_TOO_LARGE', message: 'request body is larger than the limit of 65536 bytes; send a smaller change' },
   // clearPxeBody's oneOf is checked before additionalProperties, so Ajv names the field that is missing.
   { label: 'a typo in clear-pxe', method: 'POST', url: '/api/clear-pxe', list: '/api/messages?limit=1000', body: { deviceID: '16777217' }, field: 'body.deviceId' },
   { label: 'an unknown field next to a valid clear-pxe', method: 'POST', url: '/api/clear-pxe', list: '/api/messages?limit=1000', body: { deviceId: '16777217', force: true }, field: 'body.force' },
@@ -85,6 +85,18 @@ describe('malformed requests', () => {
     const r = await h.api('POST', '/api/deployments', body);
     expect(r.statusCode).toBe(400);
     expect(r.json()).toEqual((direct as { toJSON(): unknown }).toJSON());
+  });
+
+  it('limits bodies to 1 MiB by default', async () => {
+    const d = await startHarness();
+    try {
+      const post = (n: number) => d.api('POST', '/api/packages', { name: 'p', description: 'x'.repeat(n) });
+      expect((await post(1024 * 1024)).statusCode).toBe(413);
+      // Under the limit it reaches the schema (description is at most 4000 characters).
+      expect((await post(900 * 1024)).json()).toMatchObject({ code: 'PXE_ERR_INVALID', field: 'body.description' });
+    } finally {
+      await d.close();
+    }
   });
 
   it('answers 404 in JSON for an unknown route, with or without a token', async () => {

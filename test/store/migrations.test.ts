@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -110,6 +110,14 @@ describe('refusing files it must not touch', () => {
     db.exec('CREATE TABLE mine (x)');
     db.close();
     await expect(openSqliteRepository({ file: other })).rejects.toMatchObject({ code: 'PXE_ERR_STORE_FOREIGN' });
+  });
+
+  it('reports a file that is not a database with PXE_ERR_STORE_OPEN', async () => {
+    const junk = join(dir.path, 'junk.db');
+    writeFileSync(junk, 'this is not an SQLite database, just some text long enough to have a header '.repeat(20));
+    const err = await openSqliteRepository({ file: junk }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PXE_ERR_STORE_OPEN' });
+    expect((err as Error).message).toContain(junk);
   });
 });
 

@@ -3,9 +3,14 @@
  * interleaves with a transaction that is awaiting, and that a failed transaction
  * leaves nothing behind.
  */
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SiteRepository } from '../../src/site/repository.js';
+import { migrate } from '../../src/store/sqlite/migrations.js';
 import { openSqliteRepository } from '../../src/store/sqlite/open.js';
+import { createSqliteRepository } from '../../src/store/sqlite/repository.js';
+import { prepareTables } from '../../src/store/sqlite/tables.js';
+import { TransactionGate } from '../../src/store/sqlite/transaction-gate.js';
 import { collection, device, makeTempDir, statusMessage, type TempDir } from './helpers.js';
 
 const tick = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -194,20 +199,42 @@ describe('nested transactions', () => {
   });
 });
 
-describe('misuse is refused instead of deadlocking or leaking', () => {
-  it('refuses the root handle inside its own transaction', async () => {
-    const err = await repo
-      .transaction(async () => {
-        await repo.devices.get('16777370');
+describe('calls through the root handle from inside its own transaction', () => {
+  it('queue behind the transaction when not awaited by it (e.g. an event subscriber)', async () => {
+    let background: Promise<unknown> | undefined;
+    await repo.transaction(async (tx) => {
+      await tx.devices.insert(device('16777370'));
+      // Fire and forget through the root handle: runs after the commit, outside the transaction.
+      background = repo.statusMessages.append(statusMessage({ deviceId: '16777370' }));
+      await tick(10);
+    });
+    await background;
+    expect(await repo.statusMessages.list({ deviceId: '16777370' })).toHaveLength(1);
+  });
+
+  it('fail with PXE_ERR_STORE_WRONG_HANDLE instead of hanging when the transaction awaits them', async () => {
+    const db = new Database(':memory:');
+    migrate(db, ':memory:');
+    const gateWithShortWait = new TransactionGate(db, { selfWaitMs: 50 });
+    const own = createSqliteRepository(prepareTables(db), gateWithShortWait);
+    const err = await own
+      .transaction(async (tx) => {
+        await tx.devices.insert(device('16777371'));
+        await own.devices.get('16777371'); // wrong handle: waits for its own transaction
       })
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PXE_ERR_STORE_WRONG_HANDLE' });
-    await expect(repo.transaction(async () => repo.transaction(async () => 1))).rejects.toMatchObject({
+    expect(await own.devices.get('16777371')).toBeUndefined(); // rolled back
+    await expect(own.transaction(async () => own.transaction(async () => 1))).rejects.toMatchObject({
       code: 'PXE_ERR_STORE_WRONG_HANDLE',
     });
+    // The store is still usable afterwards.
+    await own.devices.insert(device('16777372'));
+    expect(await own.devices.count()).toBe(1);
+    await own.close();
   });
 
-  it('refuses a tx handle used after its transaction ended', async () => {
+  it('refuse a tx handle used after its transaction ended', async () => {
     let leaked: SiteRepository | undefined;
     await repo.transaction(async (tx) => {
       leaked = tx;
@@ -216,12 +243,8 @@ describe('misuse is refused instead of deadlocking or leaking', () => {
     expect(await repo.devices.get('16777380')).toBeUndefined();
   });
 
-  it('lets work started inside a transaction but run after it use the root handle', async () => {
-    let later: Promise<unknown> | undefined;
-    await repo.transaction(async () => {
-      later = tick(10).then(() => repo.devices.count());
-    });
-    await expect(later).resolves.toBe(2);
+  it('refuse close() on a tx handle', async () => {
+    await expect(repo.transaction(async (tx) => tx.close())).rejects.toMatchObject({ code: 'PXE_ERR_STORE_CLOSE_IN_TX' });
   });
 });
 
@@ -244,5 +267,28 @@ describe('close', () => {
 
     repo = await openSqliteRepository({ dataDir: dir.path });
     expect(await repo.devices.get('16777390')).toBeDefined();
+  });
+});
+
+describe('another process holding the write lock', () => {
+  it('turns SQLITE_BUSY after the busy timeout into PXE_ERR_STORE_BUSY and recovers afterwards', async () => {
+    const file = `${dir.path}/busy.db`;
+    const db = new Database(file, { timeout: 50 }); // short busy timeout so the test does not block 5 s
+    db.pragma('journal_mode = WAL');
+    migrate(db, file);
+    const ours = createSqliteRepository(prepareTables(db), new TransactionGate(db));
+    const otherProcess = new Database(file);
+    otherProcess.exec('BEGIN IMMEDIATE');
+    try {
+      await expect(ours.transaction(async (tx) => tx.devices.insert(device('16777395')))).rejects.toMatchObject({ code: 'PXE_ERR_STORE_BUSY' });
+      await expect(ours.devices.insert(device('16777396'))).rejects.toMatchObject({ code: 'PXE_ERR_STORE_BUSY' });
+      expect(await ours.devices.count()).toBe(0); // readers are not blocked in WAL mode
+    } finally {
+      otherProcess.exec('ROLLBACK');
+      otherProcess.close();
+    }
+    await ours.transaction(async (tx) => tx.devices.insert(device('16777395')));
+    expect(await ours.devices.count()).toBe(1);
+    await ours.close();
   });
 });

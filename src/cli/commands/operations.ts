@@ -48,7 +48,7 @@ export async function settingsCommand(argv: string[]): Promise<number> {
   }
 }
 
-const MESSAGES_USAGE = `usage: pxepoint messages [--audit | --status] [--device ID] [--deployment ID] [--limit N]`;
+const MESSAGES_USAGE = `usage: pxepoint messages [--audit | --status] [--device ID] [--deployment ID] [--limit N]   (the newest N, default 50)`;
 
 export async function messagesCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { audit: { type: 'boolean' }, status: { type: 'boolean' }, device: { type: 'string' }, deployment: { type: 'string' }, limit: { type: 'string' } }, MESSAGES_USAGE);
@@ -56,8 +56,9 @@ export async function messagesCommand(argv: string[]): Promise<number> {
   const ctx = await openContext(values);
   try {
     const kind: 'audit' | 'status' | undefined = flag(values, 'audit') ? 'audit' : flag(values, 'status') ? 'status' : undefined;
-    const q = { ...(kind ? { kind } : {}), ...(str(values, 'device') ? { deviceId: str(values, 'device')! } : {}), ...(str(values, 'deployment') ? { deploymentId: str(values, 'deployment')! } : {}), limit: int(values, "limit") ?? 50 };
-    table(ctx.out, await ctx.service.messages(q), ['id', 'time', 'kind', 'severity', 'actor', 'text']);
+    const q = { ...(kind ? { kind } : {}), ...(str(values, 'device') ? { deviceId: str(values, 'device')! } : {}), ...(str(values, 'deployment') ? { deploymentId: str(values, 'deployment')! } : {}), limit: int(values, "limit") ?? 50, newestFirst: true };
+    // The newest N, shown in time order.
+    table(ctx.out, (await ctx.service.messages(q)).reverse(), ['id', 'time', 'kind', 'severity', 'actor', 'text']);
     return 0;
   } finally {
     await ctx.close();

@@ -36,7 +36,8 @@ export const entityRoutes: FastifyPluginAsync<{ service: SiteService }> = async 
         response: responses({ 201: anObject(`the new ${noun}, with its id`) }, [400, 409]),
       },
     }, async (req, reply) => {
-      const created = await service.create(kind, req.body, actorOf(req));
+      // A mask in a new object stands for nothing: refused rather than stored as the value.
+      const created = await service.create(kind, restoreMaskedSecrets(req.body, undefined), actorOf(req));
       return reply.code(201).send(maskSecrets(created));
     });
 

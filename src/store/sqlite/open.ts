@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { PxeError, isPxeError } from '../../errors.js';
 import type { SiteRepository } from '../../site/repository.js';
 import { ensureBuiltins } from './builtins.js';
 import { checkCompatible, migrate } from './migrations.js';
@@ -35,8 +36,9 @@ export async function openSqliteRepository(opts: OpenSqliteOptions): Promise<Sit
   } else {
     file = opts.file;
   }
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  let db: Database.Database | undefined;
   try {
+    db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     // Before anything writes: a file from a newer pxepoint (or another app) stays untouched.
     checkCompatible(db, file);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -48,7 +50,19 @@ export async function openSqliteRepository(opts: OpenSqliteOptions): Promise<Sit
     ensureBuiltins(db, tables);
     return createSqliteRepository(tables, new TransactionGate(db));
   } catch (e) {
-    db.close();
-    throw e;
+    db?.close();
+    throw isPxeError(e) ? e : cannotOpen(file, e);
   }
+}
+
+function cannotOpen(file: string, cause: unknown): PxeError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const error = new PxeError(
+    'PXE_ERR_STORE_OPEN',
+    `cannot open the database "${file}": ${reason}; check that the data directory is a pxepoint one and is readable and writable`,
+    500,
+    { file },
+  );
+  error.cause = cause;
+  return error;
 }

@@ -31,7 +31,7 @@ export class StatusTable {
     return { id: Number(result.lastInsertRowid), ...(JSON.parse(json) as Omit<StatusMessage, 'id'>) };
   }
 
-  /** Oldest first (ascending id), so `afterId` + `limit` pages forward through the log. */
+  /** Oldest first (ascending id), so `afterId` + `limit` pages forward through the log; or newest first. */
   list(query: StatusMessageQuery = {}): StatusMessage[] {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -56,7 +56,7 @@ export class StatusTable {
       if (!Number.isInteger(query.limit) || query.limit < 0) throw invalid('limit', 'must be a whole number of 0 or more');
       limit = query.limit;
     }
-    const sql = `SELECT id, doc FROM status_messages${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
+    const sql = `SELECT id, doc FROM status_messages${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id${query.newestFirst === true ? ' DESC' : ''} LIMIT ?`;
     let stmt = this.#queries.get(sql);
     if (stmt === undefined) {
       stmt = this.#db.prepare<unknown[], Row>(sql);

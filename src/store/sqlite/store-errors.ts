@@ -59,6 +59,19 @@ export const txAborted = (): PxeError =>
     503,
   );
 
+/** SQLITE_BUSY after busy_timeout: another process (CLI or server) kept the write lock. */
+export function translateBusy(e: unknown): unknown {
+  if (!isSqliteError(e) || !e.code.startsWith('SQLITE_BUSY')) return e;
+  const busy = new PxeError(
+    'PXE_ERR_STORE_BUSY',
+    'another pxepoint process (CLI or server) kept the database locked for longer than the busy timeout; retry, ' +
+      'and look for a stuck `pxepoint` command if it keeps happening',
+    503,
+  );
+  busy.cause = e;
+  return busy;
+}
+
 interface SqliteError {
   code: string;
   message: string;

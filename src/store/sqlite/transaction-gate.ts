@@ -14,13 +14,17 @@
  * - A nested transaction joins the outer one. If it fails, the outer one is
  *   marked rollback-only: even if the caller catches the error, nothing of the
  *   transaction is committed (no half-written change).
- * - Calling the root repository from inside its own transaction would wait for
- *   itself forever; that is detected (AsyncLocalStorage) and refused instead.
+ * - A call through the root repository made from inside one of its own
+ *   transactions (recognised with AsyncLocalStorage) queues like any other: that
+ *   is right for fire-and-forget work such as an event subscriber, which then
+ *   runs after the commit. If the transaction awaits it, it would wait for itself
+ *   forever; so such a call gives up after `selfWaitMs` with
+ *   PXE_ERR_STORE_WRONG_HANDLE instead of hanging the store.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
 import { AsyncMutex } from './mutex.js';
-import { storeClosed, txAborted, txEnded, txRollbackOnly, wrongHandle } from './store-errors.js';
+import { storeClosed, translateBusy, txAborted, txEnded, txRollbackOnly, wrongHandle } from './store-errors.js';
 
 /** Runs one synchronous store operation at the right moment. */
 export type RunOperation = <R>(op: () => R) => Promise<R>;
@@ -29,7 +33,7 @@ function settle<R>(op: () => R): Promise<R> {
   try {
     return Promise.resolve(op());
   } catch (e) {
-    return Promise.reject(e);
+    return Promise.reject(translateBusy(e));
   }
 }
 
@@ -76,30 +80,51 @@ export class OpenTransaction {
   }
 }
 
+export interface TransactionGateOptions {
+  /** How long a root call made from inside its own transaction may wait (see above). */
+  selfWaitMs?: number;
+}
+
+export const DEFAULT_SELF_WAIT_MS = 5000;
+
 export class TransactionGate {
   readonly #mutex = new AsyncMutex();
   readonly #current = new AsyncLocalStorage<OpenTransaction>();
+  readonly #selfWaitMs: number;
   #closed = false;
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    options: TransactionGateOptions = {},
+  ) {
+    this.#selfWaitMs = options.selfWaitMs ?? DEFAULT_SELF_WAIT_MS;
+  }
 
-  /** Refuses use after close, and use of the root handle from inside its own transaction. */
-  #refusal(): Error | undefined {
-    if (this.#closed) return storeClosed();
-    if (this.#current.getStore()?.active === true) return wrongHandle();
-    return undefined;
+  /**
+   * Takes the connection. From inside one of our own running transactions the
+   * wait is bounded, because that transaction may be awaiting this very call.
+   */
+  async #acquire(): Promise<void> {
+    if (this.#closed) throw storeClosed();
+    if (this.#current.getStore()?.active === true) {
+      if (!(await this.#mutex.acquireWithin(this.#selfWaitMs))) throw wrongHandle(this.#selfWaitMs);
+    } else {
+      await this.#mutex.acquire();
+    }
+    if (this.#closed) {
+      this.#mutex.release();
+      throw storeClosed();
+    }
   }
 
   /** A single operation outside any transaction: waits for the running one, if any. */
   readonly run: RunOperation = (op) => {
-    const refused = this.#refusal();
-    if (refused !== undefined) return Promise.reject(refused);
+    if (this.#closed) return Promise.reject(storeClosed());
     // Nothing holds the connection: a synchronous op cannot interleave with anything.
     if (!this.#mutex.locked) return settle(op);
-    return this.#mutex.acquire().then(() => {
+    return this.#acquire().then(() => {
       try {
-        if (this.#closed) throw storeClosed();
-        return op();
+        return settle(op);
       } finally {
         this.#mutex.release();
       }
@@ -107,19 +132,16 @@ export class TransactionGate {
   };
 
   async transaction<T>(fn: (tx: OpenTransaction) => Promise<T>): Promise<T> {
-    const refused = this.#refusal();
-    if (refused !== undefined) throw refused;
-    await this.#mutex.acquire();
+    await this.#acquire();
     const tx = new OpenTransaction(this.db);
     try {
-      if (this.#closed) throw storeClosed();
       // IMMEDIATE takes the write lock now (waiting up to busy_timeout for another
       // process) instead of failing with SQLITE_BUSY at the first write.
       this.db.exec('BEGIN IMMEDIATE');
     } catch (e) {
       tx.end();
       this.#mutex.release();
-      throw e;
+      throw translateBusy(e);
     }
     try {
       const result = await this.#current.run(tx, () => fn(tx));
@@ -145,12 +167,13 @@ export class TransactionGate {
 
   /** Waits for the running transaction, checkpoints the WAL into the main file, closes. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    const refused = this.#refusal();
-    if (refused !== undefined) throw refused;
-    await this.#mutex.acquire();
     try {
-      if (this.#closed) return;
+      await this.#acquire();
+    } catch (e) {
+      if (this.#closed) return; // closed meanwhile by a call queued before ours
+      throw e;
+    }
+    try {
       this.#closed = true;
       try {
         this.db.pragma('wal_checkpoint(TRUNCATE)');

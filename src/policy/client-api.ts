@@ -1,0 +1,119 @@
+/**
+ * The client API contract (HTTP, JSON, under /client/): what a booted machine —
+ * WinPE from PXE or media, or a full OS — sends and receives. The server side
+ * (http/client + app/client-service) and the reference client (client/) both
+ * import these types, so they cannot drift.
+ *
+ * Authentication:
+ *  1. POST /client/identify with ONE credential:
+ *     - `pxeToken`: the one-time token of the PXE variables file (issued per boot,
+ *       bound to the machine's MAC/SMBIOS GUID, short-lived, consumed here);
+ *     - `mediaCredential`: the boot media's identity + secret (issue 7);
+ *     - `clientKey`: a key registered for a known device (full-OS clients).
+ *     The answer carries a `sessionToken` bound to this machine.
+ *  2. Every other call sends `Authorization: Bearer <sessionToken>`; a session
+ *     only ever sees its own machine's policy, variables and status.
+ *
+ * Errors: `{ code: 'PXE_ERR_…', message }` with 400/401/403/404/409.
+ */
+import type { Architecture, ClientState, StepType, Variable } from '../site/model.js';
+import type { BootSource, ExclusionReason, OfferedDeployment, PreferredAdvertError } from './types.js';
+
+export interface IdentifyRequest {
+  macs: string[];
+  smbiosGuid: string | null;
+  architecture: Architecture;
+  bootSource: BootSource;
+  pxeToken?: string;
+  mediaCredential?: { mediaId: string; secret: string };
+  clientKey?: string;
+  /** Minutes east of UTC, for client-local schedules (full OS). */
+  utcOffsetMinutes?: number;
+}
+
+export interface IdentifyResponse {
+  sessionToken: string;
+  /** Seconds the session stays valid. */
+  expiresIn: number;
+  /** The known record, or null when the machine runs as an unknown computer. */
+  deviceId: string | null;
+  deviceName: string | null;
+  /** The unknown object used (rule 62) when deviceId is null. */
+  unknownObjectId: string | null;
+}
+
+export interface PolicyStep {
+  index: number;
+  name: string;
+  type: StepType;
+  packageId: string | null;
+  commandLine: string | null;
+  variableName: string | null;
+  variableValue: string | null;
+  continueOnError: boolean;
+  /** Apply OS Image's own "access content directly" (rule 117). */
+  accessContentDirectly: boolean;
+}
+
+export interface PolicyTaskSequence {
+  id: string;
+  name: string;
+  bootImageId: string | null;
+  steps: PolicyStep[];
+}
+
+export interface ContentFile {
+  /** Path inside the package, '/'-separated. */
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface PolicyPackage {
+  id: string;
+  name: string;
+  version: number;
+  /** Files and hashes the client must verify (rule 116); empty until content is added. */
+  files: ContentFile[];
+  /** Where to fetch from, in rule 124 order (issue 6 fills distribution points). */
+  locations: string[];
+}
+
+export interface PolicyDeployment extends OfferedDeployment {
+  taskSequence: PolicyTaskSequence;
+  packages: PolicyPackage[];
+  deploymentOption: 'download-when-needed' | 'download-all-first' | 'access-directly';
+}
+
+export interface PolicyResponse {
+  /** The list the WinPE wizard shows (never hidden deployments). */
+  offered: PolicyDeployment[];
+  /** Runs with no prompt (SMSTSPreferredAdvertID, or a required deployment). */
+  autoRun: PolicyDeployment | null;
+  prompt: boolean;
+  preferredError: { id: string; reason: PreferredAdvertError; message: string } | null;
+  excluded: { deploymentId: string; reason: ExclusionReason }[];
+}
+
+export interface VariablesResponse {
+  variables: Variable[];
+}
+
+export interface StatusReport {
+  deploymentId: string;
+  /** Rule 139 state. */
+  state: ClientState;
+  /** ConfigMgr-style message id where one exists (11171 succeeded, 11170 failed, …). */
+  messageId?: number;
+  message: string;
+  /** The step the report is about, if any. */
+  stepIndex?: number;
+  /** Variables set during the run (e.g. OSDComputerName) that the site should keep. */
+  variables?: Variable[];
+}
+
+export interface StatusResponse {
+  accepted: true;
+  /** Set when a successful unknown-computer run created a device record (rule 64). */
+  deviceId?: string | null;
+}

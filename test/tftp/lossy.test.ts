@@ -1,0 +1,73 @@
+/**
+ * A lossy path: an in-process UDP relay (seeded PRNG) drops, duplicates and
+ * reorders 5% of packets each way between a client and the server. The file must
+ * still arrive byte-identical, lock-step and windowed, and the server must not
+ * answer duplicates with extra bursts.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subscribe } from '../../src/events.js';
+import { startTftpServer, type TftpServer } from '../../src/tftp/server.js';
+import { tftpGet } from './helpers/client.js';
+import { startLossyRelay } from './helpers/relay.js';
+
+let dir: string;
+let server: TftpServer;
+const data: Record<string, Buffer> = {};
+const ends: Array<Record<string, unknown>> = [];
+let unsub: () => void;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pxepoint-tftp-lossy-'));
+  data['small.bin'] = crypto.randomBytes(200 * 1024 + 17);
+  data['wim.bin'] = crypto.randomBytes(3 * 1024 * 1024 + 5);
+  for (const [n, d] of Object.entries(data)) fs.writeFileSync(path.join(dir, n), d);
+  unsub = subscribe('tftp.transfer.end', (d) => ends.push(d));
+  // A short retransmission timeout: loopback RTT is microseconds, and it keeps the test fast.
+  server = await startTftpServer({ address: '127.0.0.1', port: 0, root: dir, timeoutMs: 40, retries: 20 });
+});
+afterAll(async () => {
+  unsub?.();
+  await server?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const impair = { drop: 0.05, dup: 0.05, reorder: 0.05 };
+
+describe('lossy path (5% drop, 5% duplicate, 5% reorder, both directions)', () => {
+  it.each([
+    ['windowsize 1, blksize 512', 'small.bin', [['blksize', '512']], 1001],
+    ['windowsize 1, blksize 1468', 'small.bin', [['blksize', '1468'], ['windowsize', '1']], 1002],
+    ['windowsize 16, blksize 1468', 'wim.bin', [['blksize', '1468'], ['windowsize', '16'], ['tsize', '0']], 1003],
+    ['windowsize 16, blksize 8192', 'wim.bin', [['blksize', '8192'], ['windowsize', '16']], 1004],
+  ] as const)('%s arrives byte-identical', async (_label, file, options, seed) => {
+    const relay = await startLossyRelay({ serverPort: server.port, seed, impair });
+    try {
+      const r = await tftpGet({ port: relay.port, file, options: options.map(([k, v]) => [k, v] as [string, string]), timeoutMs: 60, retries: 50, deadlineMs: 40_000 });
+      expect(r.error).toBeNull();
+      expect(r.data.length).toBe((data[file] as Buffer).length);
+      expect(r.data.equals(data[file] as Buffer)).toBe(true);
+      expect(relay.stats.dropped).toBeGreaterThan(0);
+      expect(relay.stats.duplicated).toBeGreaterThan(0);
+      expect(relay.stats.reordered).toBeGreaterThan(0);
+    } finally {
+      await relay.close();
+    }
+  }, 45_000);
+
+  it('duplicate ACKs never doubled the traffic (no Sorcerer\'s Apprentice)', async () => {
+    // Each transfer may retransmit what was lost, but an amplifying server would resend
+    // about as many blocks as it sends fresh ones.
+    // A transfer whose final ACK was dropped ends by timeout (20 × 40 ms) on the server.
+    for (let i = 0; i < 50 && ends.length < 4; i++) await new Promise((r) => setTimeout(r, 100));
+    const done = ends.filter((e) => e.outcome === 'ok' || e.outcome === 'timeout');
+    expect(done.length).toBeGreaterThanOrEqual(4);
+    for (const e of done) {
+      const blocks = Number(e.blocks);
+      expect(Number(e.retransmits)).toBeLessThan(blocks * 0.6);
+    }
+  });
+});
