@@ -91,6 +91,7 @@ describe('mutation fuzz', () => {
     }
 
     const elapsed = Date.now() - started;
+    if (process.env.FUZZ_REPORT) console.log(Object.fromEntries(outcomes), `${elapsed} ms`);
     expect(outcomes.get('packet')).toBeGreaterThan(ITERATIONS / 4);
     for (const code of ['PXE_ERR_DHCP_TRUNCATED', 'PXE_ERR_DHCP_OPTION_OVERRUN', 'PXE_ERR_DHCP_BAD_OVERLOAD', 'PXE_ERR_DHCP_BAD_COOKIE']) {
       expect(outcomes.get(code), code).toBeGreaterThan(0);

@@ -10,7 +10,7 @@ import {
   type DhcpPacket,
 } from '../../src/dhcp/packet.js';
 import { isDhcpParseError, type DhcpParseError } from '../../src/dhcp/errors.js';
-import { getOption } from '../../src/dhcp/options.js';
+import { clientArchitectures, clientMachineId, getOption, malformedOptions, messageType, vendorClass } from '../../src/dhcp/options.js';
 import { logical } from './captures.js';
 
 /** A DHCP message with hand-written option bytes, and optional file/sname contents. */
@@ -156,6 +156,17 @@ describe('hostile input gives typed errors, never exceptions', () => {
     expect(e.code).toBe(code);
     expect(e.kind).toBe('dhcp-parse-error');
     expect(e.message.length).toBeGreaterThan(10);
+  });
+
+  it('zero-length options are kept, and typed accessors read a zero-length 53/93/97 as absent', () => {
+    const p = ok(wire([53, 0, 93, 0, 97, 0, 60, 0, 255], { pad: 51 }));
+    expect(p.options.map((o) => [o.code, o.data.length])).toEqual([[53, 0], [93, 0], [97, 0], [60, 0]]);
+    expect(messageType(p)).toBeUndefined();
+    expect(clientArchitectures(p)).toBeUndefined();
+    expect(clientMachineId(p)).toBeUndefined();
+    expect(vendorClass(p)).toBeUndefined();
+    expect(malformedOptions(p)).toEqual([53, 93, 97]);
+    expect(encodeDhcpPacket(p).equals(wire([53, 0, 93, 0, 97, 0, 60, 0, 255], { pad: 51 }))).toBe(true);
   });
 
   it('points at the offending option and field', () => {
