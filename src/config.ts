@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PxeError } from './errors.js';
 import { validateInput } from './app/validate.js';
+import type { DhcpPoolConfig, DhcpReservationConfig } from './dhcp/leases.js';
 
 export type DhcpMode = 'proxy' | 'full' | 'off';
 export type Role = 'site' | 'pxe' | 'dp';
@@ -20,6 +21,24 @@ export interface TftpSettings {
   retries: number;
   maxTransfers: number;
   maxPerClient: number;
+}
+
+/** The DHCP responder (src/dhcp/server.ts; docs/dhcp.md "Listeners"). */
+export interface DhcpSettings {
+  /** Full mode: one pool per subnet (relayed clients are matched by giaddr, local ones by interface). */
+  pools: DhcpPoolConfig[];
+  /** Full mode: fixed addresses by MAC. */
+  reservations: DhcpReservationConfig[];
+  /** Full mode: option 51, unless a pool says otherwise. */
+  leaseSeconds: number;
+  /** Rule 50: wait this long before answering a PXE client (several PXE servers on one segment). */
+  responseDelaySeconds: number;
+  /** Rule 55: a file with one colon MAC per line; those clients never boot. Read at start. */
+  macIgnoreListFile: string | null;
+  /** Option 54 / next-server when it cannot be read from the interface (wildcard socket). */
+  serverAddress: string | null;
+  /** Where clients listen (68); configurable for tests. */
+  clientPort: number;
 }
 
 export interface PxepointConfig {
@@ -38,6 +57,7 @@ export interface PxepointConfig {
   roles: Role[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   tftp: TftpSettings;
+  dhcp: DhcpSettings;
 }
 
 export const DEFAULT_CONFIG: PxepointConfig = {
@@ -53,9 +73,11 @@ export const DEFAULT_CONFIG: PxepointConfig = {
   roles: ['site', 'pxe', 'dp'],
   logLevel: 'info',
   tftp: { maxBlksize: 65464, maxWindowsize: 64, timeoutMs: 1000, retries: 5, maxTransfers: 256, maxPerClient: 8 },
+  dhcp: { pools: [], reservations: [], leaseSeconds: 3600, responseDelaySeconds: 0, macIgnoreListFile: null, serverAddress: null, clientPort: 68 },
 };
 
 const port = { type: 'integer', minimum: 0, maximum: 65535 };
+const IPV4 = { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$' };
 const configSchema = {
   type: 'object',
   additionalProperties: false,
@@ -83,10 +105,51 @@ const configSchema = {
         maxPerClient: { type: 'integer', minimum: 1, maximum: 10_000 },
       },
     },
+    dhcp: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        pools: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['subnet', 'rangeStart', 'rangeEnd'],
+            properties: {
+              subnet: { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$' },
+              rangeStart: IPV4,
+              rangeEnd: IPV4,
+              router: IPV4,
+              dnsServers: { type: 'array', items: IPV4, maxItems: 8 },
+              domainName: { type: 'string', minLength: 1, maxLength: 255 },
+              leaseSeconds: { type: 'integer', minimum: 60, maximum: 31_536_000 },
+            },
+          },
+        },
+        reservations: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['mac', 'ip'],
+            properties: {
+              mac: { type: 'string', pattern: '^[0-9A-Fa-f]{2}([:-]?[0-9A-Fa-f]{2}){5}$' },
+              ip: IPV4,
+              hostname: { type: 'string', minLength: 1, maxLength: 63 },
+            },
+          },
+        },
+        leaseSeconds: { type: 'integer', minimum: 60, maximum: 31_536_000 },
+        responseDelaySeconds: { type: 'number', minimum: 0, maximum: 32 },
+        macIgnoreListFile: { type: ['string', 'null'], minLength: 1 },
+        serverAddress: { oneOf: [IPV4, { type: 'null' }] },
+        clientPort: port,
+      },
+    },
   },
 };
 
-export type ConfigOverrides = Partial<Omit<PxepointConfig, 'tftp'>> & { tftp?: Partial<TftpSettings> };
+export type ConfigOverrides = Partial<Omit<PxepointConfig, 'tftp' | 'dhcp'>> & { tftp?: Partial<TftpSettings>; dhcp?: Partial<DhcpSettings> };
 
 export function readConfigFile(file: string): ConfigOverrides {
   let text: string;
@@ -116,6 +179,7 @@ export function resolveConfig(file: ConfigOverrides = {}, flags: ConfigOverrides
     ...file,
     ...flags,
     tftp: { ...DEFAULT_CONFIG.tftp, ...file.tftp, ...flags.tftp },
+    dhcp: { ...DEFAULT_CONFIG.dhcp, ...file.dhcp, ...flags.dhcp },
   };
   return { ...merged, dataDir: resolve(merged.dataDir), tftpRoot: resolve(merged.tftpRoot) };
 }

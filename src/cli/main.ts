@@ -4,10 +4,12 @@
  * its stack.
  */
 import { isPxeError } from '../errors.js';
+import { bootTokenCommand } from './commands/boot-token.js';
 import { deployCommand, deploymentCommand } from './commands/deploy.js';
 import { ENTITY_COMMANDS, entityCommand } from './commands/entities.js';
 import { clearPxeCommand, messagesCommand, settingsCommand, tokenCommand } from './commands/operations.js';
 import { serveCommand } from './commands/serve.js';
+import { clientCommand } from './commands/client.js';
 import { templateCommand } from './commands/template.js';
 
 const USAGE = `pxepoint — PXE and boot-media provisioning server
@@ -16,6 +18,7 @@ usage: pxepoint <command> [...]   (every command takes --help; data commands tak
 
   serve                      run the server (DHCP/ProxyDHCP, TFTP, HTTP, admin API)
   token create|list|revoke   admin API bearer tokens
+  boot-token issue           a one-time client API boot token for one machine
   device                     devices (MACs, SMBIOS GUID, architecture, variables)
   collection                 collections (members, rules, variables); collection members ID
   package | bootimage | ts   content objects and task sequences; ts check ID
@@ -25,7 +28,8 @@ usage: pxepoint <command> [...]   (every command takes --help; data commands tak
   template                   save/apply deployment templates
   clear-pxe                  Clear Required PXE Deployments on a device or collection
   settings                   site settings (deployment verification)
-  messages                   status and audit messages`;
+  messages                   status and audit messages
+  client                     the reference client: identify, pick a deployment, run it (docs/client.md)`;
 
 /** Where an API-worded message needs the CLI's spelling. */
 const CLI_HINTS: Record<string, string> = {
@@ -35,12 +39,15 @@ const CLI_HINTS: Record<string, string> = {
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
   token: tokenCommand,
+  'boot-token': bootTokenCommand,
   deploy: deployCommand,
   deployment: deploymentCommand,
   template: templateCommand,
   'clear-pxe': clearPxeCommand,
+  timeline: (argv: string[]) => import('./commands/timeline.js').then((m) => m.timelineCommand(argv)), // boot timeline of a MAC (docs/pxe.md)
   settings: settingsCommand,
   messages: messagesCommand,
+  client: clientCommand,
   ...Object.fromEntries(ENTITY_COMMANDS.map((c) => [c, (argv: string[]) => entityCommand(c, argv)])),
 };
 

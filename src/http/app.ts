@@ -1,24 +1,32 @@
 /**
- * The HTTP app: the admin API under /api/ and its OpenAPI document. Built
+ * The HTTP app: the admin API under /api/, the client API under /client/ and
+ * their OpenAPI document. Built
  * without listening, so tests drive it with `inject` and the composition root
  * decides where it listens.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { LoggerOptions } from 'pino';
+import type { ClientService } from '../app/client-service.js';
 import type { SiteService } from '../app/site-service.js';
 import { adminApi } from './admin/index.js';
+import { bootRoutes, type BootHttpOptions } from './boot/index.js';
+import { clientApi } from './client/index.js';
 import { installErrorHandling } from './error-handler.js';
 import { registerOpenApi } from './openapi.js';
 import { validatorCompiler } from './validation.js';
 
 export interface HttpAppOptions {
   service: SiteService;
+  /** The client API (/client/) and its admin routes are served only when given. */
+  clientService?: ClientService;
   /** A logger to use (a pino logger), pino options, or false for none. Default: none. */
   logger?: FastifyBaseLogger | LoggerOptions | false;
   /** Largest request body in bytes (default 1 MiB). */
   bodyLimit?: number;
   /** Shown as info.version in /openapi.json. */
   version?: string;
+  /** The boot routes (/boot/: iPXE scripts, variables files, boot files) are served only when given. */
+  boot?: BootHttpOptions;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -66,6 +74,8 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   installErrorHandling(app, bodyLimit);
 
   await registerOpenApi(app, opts.version ?? 'dev');
-  await app.register(adminApi, { prefix: '/api', service: opts.service });
+  await app.register(adminApi, { prefix: '/api', service: opts.service, ...(opts.clientService ? { clientService: opts.clientService } : {}) });
+  if (opts.clientService) await app.register(clientApi, { prefix: '/client', clientService: opts.clientService });
+  if (opts.boot) await app.register(bootRoutes, { prefix: '/boot', ...opts.boot });
   return app;
 }

@@ -8,6 +8,8 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 
 export const BEARER_SCHEME = 'bearerAuth';
+/** The client API's own bearer: a session token from POST /client/identify, never an API token. */
+export const CLIENT_SESSION_SCHEME = 'clientSession';
 
 export const API_TAGS = [
   { name: 'devices', description: 'Machines, identified by MAC and SMBIOS GUID' },
@@ -24,7 +26,10 @@ export const API_TAGS = [
   { name: 'settings', description: 'Site settings' },
   { name: 'messages', description: 'Status and audit messages' },
   { name: 'tokens', description: 'API tokens' },
+  { name: 'timeline', description: 'Per-machine boot timeline: DHCP decisions, TFTP transfers, HTTP boot requests' },
+  { name: 'boot', description: 'Boot files for firmware and iPXE (/boot/): scripts, variables files, chain loaders; no API token' },
   { name: 'meta', description: 'Health and this document' },
+  { name: 'client', description: 'The client API (/client/): what a booted machine calls; authenticated by its own credentials, not API tokens' },
 ];
 
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
@@ -42,6 +47,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       components: {
         securitySchemes: {
           [BEARER_SCHEME]: { type: 'http', scheme: 'bearer', description: 'An API token secret (`pxepoint token create NAME`)' },
+          [CLIENT_SESSION_SCHEME]: { type: 'http', scheme: 'bearer', description: 'A client session token (the sessionToken of POST /client/identify)' },
         },
       },
       security: [{ [BEARER_SCHEME]: [] }],

@@ -12,7 +12,9 @@
  *     - `clientKey`: a key registered for a known device (full-OS clients).
  *     The answer carries a `sessionToken` bound to this machine.
  *  2. Every other call sends `Authorization: Bearer <sessionToken>`; a session
- *     only ever sees its own machine's policy, variables and status.
+ *     only ever sees its own machine's policy, variables and status:
+ *     GET /client/policy, GET /client/variables, POST /client/status,
+ *     GET /client/content/:packageId/<path> (only packages of its own policy).
  *
  * Errors: `{ code: 'PXE_ERR_…', message }` with 400/401/403/404/409.
  */
@@ -29,6 +31,11 @@ export interface IdentifyRequest {
   clientKey?: string;
   /** Minutes east of UTC, for client-local schedules (full OS). */
   utcOffsetMinutes?: number;
+  /**
+   * Variables the client already holds (PXE variables file, media variables,
+   * prestart): how SMSTSPreferredAdvertID reaches the site (rules 24, 26).
+   */
+  variables?: Variable[];
 }
 
 export interface IdentifyResponse {

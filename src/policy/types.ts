@@ -38,12 +38,18 @@ export interface PolicyRequest {
  * 1,000 deployments (build it once per site change, not per request).
  */
 export interface PolicySnapshot {
+  /** Every device record, unknown objects included (by resource ID). */
+  devices: ReadonlyMap<string, Device>;
   deployments: ReadonlyMap<string, Deployment>;
   taskSequences: ReadonlyMap<string, TaskSequence>;
   packages: ReadonlyMap<string, Package>;
   bootImages: ReadonlyMap<string, BootImage>;
   collections: ReadonlyMap<string, Collection>;
-  /** Collection ids a device (or unknown object) is a member of. */
+  /**
+   * Collection ids a device (or unknown object) is a member of, evaluated on the
+   * record given (so a fresher record than the snapshot's is honoured), in the
+   * variable-precedence order: built-in collections first, then ascending id.
+   */
   collectionIdsOf(device: Device): readonly string[];
   /** Deployments targeted at a collection. */
   deploymentsByCollection: ReadonlyMap<string, readonly Deployment[]>;
@@ -64,7 +70,8 @@ export type ExclusionReason =
   | 'rerun-never'               // rules 36–39
   | 'rerun-not-failed'
   | 'rerun-not-succeeded'
-  | 'pxe-already-delivered';    // rule 40: required PXE deployment ran; Clear Required PXE Deployments resets
+  | 'pxe-already-delivered'     // rule 40: required PXE deployment ran; Clear Required PXE Deployments resets
+  | 'task-sequence-missing';    // the deployment names a task sequence the site no longer has
 
 export interface OfferedDeployment {
   deploymentId: string;
@@ -72,12 +79,40 @@ export interface OfferedDeployment {
   taskSequenceName: string;
   purpose: Deployment['deploymentSettings']['purpose'];
   availableTo: Deployment['deploymentSettings']['availableTo'];
-  /** For full-OS required deployments: the assignment is due now (schedule evaluated). */
+  /**
+   * Required deployments only. Full OS: an assignment is due now (schedule
+   * evaluated, rule 30). PXE/media: always true for required ones, since WinPE
+   * evaluates no schedule and "required" means "runs without a prompt" (rule 29).
+   * Available deployments: false.
+   */
   due: boolean;
 }
 
-/** SMSTSPreferredAdvertID problems (docs/decisions: preferred-advert-id). */
-export type PreferredAdvertError = 'unknown-deployment' | 'not-targeted' | 'not-available-to-media-pxe' | 'task-sequence-disabled';
+/** SMSTSPreferredAdvertID problems (docs/decisions/0006-preferred-advert-id.md). */
+export type PreferredAdvertError =
+  | 'unknown-deployment'
+  | 'not-targeted'
+  | 'not-available-to-media-pxe'
+  | 'task-sequence-disabled'
+  /** The deployment's task sequence no longer exists. */
+  | 'task-sequence-missing'
+  /** PXE only: the named required deployment is this device's last PXE deployment (rule 40). */
+  | 'pxe-already-delivered';
+
+/** Where a variable came from (rule 113 precedence: collection < device < client). */
+export type VariableSource = 'collection' | 'device' | 'client';
+
+/** A variable left out of the environment, or an environment over the rule 113 limit. */
+export interface VariableProblem {
+  source: VariableSource | 'environment';
+  /** The variable's name as written ('' for the environment as a whole). */
+  name: string;
+  /** For collection variables: the collection that holds it. */
+  collectionId: string | null;
+  problem: 'invalid-name' | 'read-only-name' | 'value-too-long' | 'environment-too-large';
+  /** Says what to fix; never contains a value. */
+  message: string;
+}
 
 export interface PolicyDecision {
   /** Deployments the WinPE wizard / Software Center lists (never hidden ones), in display order. */
@@ -99,6 +134,14 @@ export interface PolicyDecision {
    * unknown machines get collection variables only (rule 65).
    */
   variables: Variable[];
+  /**
+   * Variables dropped for breaking rule 113 (bad name, value over 4,000 chars),
+   * and 'environment-too-large' when the merged environment exceeds 8 KB. Nothing
+   * is truncated: the API decides whether to refuse the run (see docs/policy.md).
+   */
+  variableProblems: VariableProblem[];
+  /** Where SMSTSPreferredAdvertID came from when it was set, for logs. */
+  preferredSource: VariableSource | null;
   /** The unknown object used when the machine has no record, else null. */
   unknownObjectId: string | null;
 }

@@ -426,3 +426,124 @@ export interface ApiToken {
   createdAt: string;
   lastUsedAt: string | null;
 }
+
+// ---------------------------------------------------------------------------
+// Client credentials (the client API, docs/decisions/0007-client-authentication.md)
+// ---------------------------------------------------------------------------
+
+/** Where a client booted from (the same values as policy/types.ts `BootSource`). */
+export type ClientBootSource = 'pxe' | 'media' | 'full-os';
+
+/**
+ * A one-time boot token: written into the PXE variables file (or onto boot
+ * media built for one machine) and consumed by the machine's first
+ * POST /client/identify. Bound to the machine it was issued for.
+ */
+export interface BootToken {
+  /** Random id (not secret): names the token in audit messages. */
+  id: string;
+  /** SHA-256 of the secret, hex. The secret itself is never stored. */
+  hash: string;
+  /** Normalised MACs of the machine the token was issued for. */
+  macs: string[];
+  smbiosGuid: string | null;
+  /** The device record the issuer resolved, when it knew one. */
+  deviceId: string | null;
+  bootSource: 'pxe' | 'media';
+  /** Variables handed to the client with the token (the PXE variables file, media variables, rule 26). */
+  variables: Variable[];
+  issuedBy: string;
+  issuedAt: string;
+  expiresAt: string;
+  /** Set, once, by the identify call that consumed it; a second use is a replay. */
+  usedAt: string | null;
+}
+
+/** A key registered for a known device: how a full-OS client identifies itself. */
+export interface ClientKey {
+  id: string;
+  hash: string;
+  deviceId: string;
+  createdBy: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+/**
+ * What POST /client/identify hands out: a bearer secret bound to one machine.
+ * Every later client call is answered for this identity only.
+ */
+export interface ClientSession {
+  id: string;
+  hash: string;
+  /** The identity verified at identify (normalised). */
+  macs: string[];
+  smbiosGuid: string | null;
+  architecture: Architecture;
+  bootSource: ClientBootSource;
+  /** The known record (a provisional one included, rule 64), or null while unknown. */
+  deviceId: string | null;
+  /** The unknown object used while deviceId is null (rule 62). */
+  unknownObjectId: string | null;
+  /**
+   * For an unknown machine: the resource id its record will get (allocated at its
+   * first status report), under which its statuses are kept meanwhile.
+   */
+  pendingDeviceId: string | null;
+  /** Client variables: token/media variables, prestart variables, run-time variables reported. */
+  variables: Variable[];
+  utcOffsetMinutes: number;
+  /** Deployments this session has reported status for (their content stays reachable, rule 40). */
+  deploymentIds: string[];
+  credential: { kind: 'pxe-token' | 'media' | 'client-key'; id: string };
+  createdAt: string;
+  expiresAt: string;
+}
+
+/**
+ * A DHCP address lease of full DHCP mode (RFC 2131 §4.3), written before its ACK is
+ * sent so a restart loses none. Offers are not stored: an unanswered offer is free
+ * again after a restart, which RFC 2131 §4.3.1 allows (offers are not binding).
+ */
+export interface DhcpLease {
+  /** The leased address; one row per address. */
+  ip: string;
+  /** Lower-case colon MAC (chaddr): the key pxepoint binds by. */
+  mac: string;
+  /** Option 61 as hex, when the client sent one. */
+  clientId: string | null;
+  /** Pool subnet in CIDR form ("10.77.0.0/24"). */
+  subnet: string;
+  /** bound: in use until expiresAt; released/expired: free, remembered for the same client; declined: quarantined until expiresAt. */
+  state: 'bound' | 'released' | 'expired' | 'declined';
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+  updatedAt: number;
+  /** Option 12, when sent. */
+  hostname: string | null;
+  /** The relay (giaddr) and option 82 sub-options (hex) the lease was granted through. */
+  relay: { giaddr: string; circuitId: string | null; remoteId: string | null } | null;
+}
+
+// ---------------------------------------------------------------------------
+// Boot timeline (src/pxe/timeline.ts, docs/pxe.md)
+// ---------------------------------------------------------------------------
+
+/** The event a timeline entry comes from (src/events.ts names). */
+export type BootEventKind = 'dhcp.decision' | 'tftp.transfer.end' | 'tftp.request.refused' | 'http.boot';
+
+/** One step of a machine's boot: a DHCP decision, a TFTP transfer, an HTTP boot request. */
+export interface BootEvent {
+  /** Increasing, never reused (a cursor: `afterId`). */
+  id: number;
+  time: string;
+  /** Normalised MAC of the machine (TFTP/HTTP events are mapped from the client address). */
+  mac: string;
+  kind: BootEventKind;
+  /** The client's address when known. */
+  clientIp: string | null;
+  /** One line for people ("proxy boot-with-prompt (available) boot/x64/snponly.efi"). */
+  summary: string;
+  /** The event's fields (never secrets: no tokens, no variables-file names). */
+  data: Record<string, unknown>;
+}

@@ -7,14 +7,19 @@
  * or none of it is.
  */
 import type {
+  BootEvent,
   ApiToken,
   BootImage,
+  BootToken,
+  ClientKey,
+  ClientSession,
   BoundaryGroup,
   ClientDeploymentStatus,
   Collection,
   Deployment,
   DeploymentTemplate,
   Device,
+  DhcpLease,
   DistributionPoint,
   DistributionPointGroup,
   MessageKind,
@@ -67,10 +72,73 @@ export interface ClientStatusStore {
   put(status: ClientDeploymentStatus): Promise<void>;
   listByDeployment(deploymentId: string): Promise<ClientDeploymentStatus[]>;
   listByDevice(deviceId: string): Promise<ClientDeploymentStatus[]>;
+  /** True if a row was deleted (used when a run's history moves to another record). */
+  remove(deviceId: string, deploymentId: string): Promise<boolean>;
 }
 
 export interface TokenStore extends EntityStore<ApiToken> {
   findByHash(hash: string): Promise<ApiToken | undefined>;
+}
+
+/** An entity found by the SHA-256 of a presented secret (unique). */
+export interface HashedStore<T extends Entity> extends EntityStore<T> {
+  findByHash(hash: string): Promise<T | undefined>;
+}
+
+export interface BootTokenStore extends HashedStore<BootToken> {
+  /**
+   * Marks the token used at `usedAt` if, and only if, it was unused: one atomic
+   * statement, so of two concurrent uses exactly one gets the token back and the
+   * other (a replay) gets undefined.
+   */
+  consume(id: string, usedAt: string): Promise<BootToken | undefined>;
+  /** Deletes tokens that expired before `before`; returns how many. */
+  purgeExpired(before: string): Promise<number>;
+}
+
+export interface ClientKeyStore extends HashedStore<ClientKey> {
+  listByDevice(deviceId: string): Promise<ClientKey[]>;
+}
+
+export interface SessionStore extends HashedStore<ClientSession> {
+  purgeExpired(before: string): Promise<number>;
+}
+
+/** Client API credentials (docs/decisions/0007-client-authentication.md). Only hashes are stored. */
+export interface CredentialStore {
+  readonly bootTokens: BootTokenStore;
+  readonly clientKeys: ClientKeyStore;
+  readonly sessions: SessionStore;
+}
+
+/**
+ * Full DHCP mode's leases (src/dhcp/leases.ts). `putMany` is one transaction: the
+ * listener groups the ACKs of one event-loop turn and sends them only after it
+ * resolved, so an ACKed lease is durable (kill -9 safe with the store's WAL).
+ */
+export interface LeaseStore {
+  list(): Promise<DhcpLease[]>;
+  get(ip: string): Promise<DhcpLease | undefined>;
+  putMany(leases: readonly DhcpLease[]): Promise<void>;
+  /** Deletes rows no longer worth remembering (expired/released before `before`, ms); returns how many. */
+  purge(before: number): Promise<number>;
+}
+
+export interface BootEventQuery {
+  mac: string;
+  /** Only events with id greater than this. */
+  afterId?: number;
+  limit?: number;
+  /** Newest first (the last `limit` events); default oldest first. */
+  newestFirst?: boolean;
+}
+
+/** The boot timeline (src/pxe/timeline.ts): append-only, read per machine. */
+export interface BootEventStore {
+  append(event: Omit<BootEvent, 'id'>): Promise<BootEvent>;
+  list(query: BootEventQuery): Promise<BootEvent[]>;
+  /** Deletes events older than `before` (ISO time); returns how many. */
+  purgeBefore(before: string): Promise<number>;
 }
 
 /** Kinds that get site-code IDs ("PXP00012"); deployments get "PXP2xxxx" like advertisements. */
@@ -91,6 +159,9 @@ export interface SiteRepository {
   readonly tokens: TokenStore;
   readonly statusMessages: StatusStore;
   readonly clientStatus: ClientStatusStore;
+  readonly credentials: CredentialStore;
+  readonly leases: LeaseStore;
+  readonly bootEvents: BootEventStore;
 
   getSettings(): Promise<SiteSettings>;
   putSettings(settings: SiteSettings): Promise<void>;

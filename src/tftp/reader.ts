@@ -22,7 +22,7 @@ export interface BlockStream {
   close(): Promise<void>;
 }
 
-export const DEFAULT_READ_AHEAD = 512 * 1024;
+export const DEFAULT_READ_AHEAD = 256 * 1024;
 
 /** A few free chunk buffers kept between transfers, so short boots do not churn memory. */
 const pool: Buffer[] = [];
@@ -77,7 +77,7 @@ export class FileBlockReader implements BlockStream {
     opts: { readAhead?: number; netascii?: boolean } = {},
   ) {
     const want = Math.max(opts.readAhead ?? DEFAULT_READ_AHEAD, MAX_BLKSIZE);
-    // Small files get a chunk their size: no point holding 512 KiB for a 30 KiB NBP.
+    // Small files get a chunk their size: no point holding 256 KiB for a 30 KiB NBP.
     this.chunkSize = Math.max(1, Math.min(want, source.size));
     this.freeRaw = [takeChunk(this.chunkSize), takeChunk(this.chunkSize)];
     if (opts.netascii) this.freeConv.push(Buffer.allocUnsafe(this.chunkSize * 2), Buffer.allocUnsafe(this.chunkSize * 2));

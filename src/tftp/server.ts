@@ -35,7 +35,7 @@ export interface TftpServerOptions {
   maxTransfers?: number;
   /** Concurrent transfers per client address; beyond it the client gets ERROR 0. */
   maxPerClient?: number;
-  /** Read-ahead chunk per transfer (two are held); default 512 KiB. */
+  /** Read-ahead chunk per transfer (two are held); default max(256 KiB, 8 × blksize). */
   readAheadBytes?: number;
   /** Socket buffer size for transfer sockets; the kernel may cap it (net.core.wmem_max). */
   socketBufferBytes?: number;
@@ -83,6 +83,17 @@ const ipLookup6 = (address: string, _family: unknown, cb: (err: Error | null, ad
   cb(null, address, 6);
 };
 
+const UNKNOWN_TID_PACKET = encodeError(TFTP_ERROR.UNKNOWN_TID, 'unknown transfer ID');
+
+/** Replies to hostile sources must never throw out of a message handler. */
+function sendSafely(socket: dgram.Socket, packet: Buffer, to: { address: string; port: number }): void {
+  try {
+    socket.send(packet, to.port, to.address);
+  } catch {
+    // a closed socket or an unusable address: nothing to tell anyone
+  }
+}
+
 function realTimer(onFire: () => void): TransferTimer {
   let t: NodeJS.Timeout | null = null;
   let armedMs = -1;
@@ -116,7 +127,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   const retries = opts.retries ?? 5;
   const maxTransfers = opts.maxTransfers ?? 100;
   const maxPerClient = opts.maxPerClient ?? 8;
-  const readAhead = opts.readAheadBytes ?? DEFAULT_READ_AHEAD;
+  const readAhead = opts.readAheadBytes;
   const sockBuf = opts.socketBufferBytes ?? 4 * 1024 * 1024;
   const resolver = opts.resolver ?? createDiskResolver(opts.root);
 
@@ -145,8 +156,9 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
 
   const refuse = (client: TftpClientInfo, file: string | null, code: number | null, reason: string, message: string): void => {
     stats.refused++;
-    publish('tftp.request.refused', { client: `${client.address}:${client.port}`, file, code, reason });
-    if (code !== null && !closing) main.send(encodeError(code, message), client.port, client.address);
+    // Names come from the wire: cap what reaches the logs.
+    publish('tftp.request.refused', { client: `${client.address}:${client.port}`, file: file?.slice(0, 256) ?? null, code, reason });
+    if (code !== null && !closing) sendSafely(main, encodeError(code, message), client);
   };
 
   const invalidPacket = (client: TftpClientInfo, reason: string, opcode: number): void => {
@@ -155,6 +167,11 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   };
 
   main.on('message', (msg, rinfo) => {
+    // Source port 0 cannot be answered (dgram refuses it) and is never a real client.
+    if (rinfo.port === 0) {
+      stats.invalidPackets++;
+      return;
+    }
     const client = { address: rinfo.address, port: rinfo.port };
     const p = parseTftpPacket(msg);
     if (isTftpParseError(p)) {
@@ -298,7 +315,8 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       release();
       return;
     }
-    const reader = new FileBlockReader(source, { readAhead, netascii });
+    // Large blocks get larger reads (8 blocks per read), small ones the default.
+    const reader = new FileBlockReader(source, { readAhead: readAhead ?? Math.min(1 << 20, Math.max(DEFAULT_READ_AHEAD, 8 * neg.blksize)), netascii });
     const startedAt = performance.now();
     const options = { blksize: neg.blksize, windowsize: neg.windowsize, timeoutMs: neg.timeoutMs, tsize: neg.tsize, mode: netascii ? 'netascii' : 'octet' };
     const fileSize = source.size;
@@ -338,13 +356,19 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       { blksize: neg.blksize, windowsize: neg.windowsize, timeoutMs: neg.timeoutMs, retries, oack: neg.oack },
       reader,
       {
-        send: process.env.TFTP_CONNECTED ? (buf) => socket.send(buf) : (buf) => socket.send(buf, client.port, client.address),
+        send: (buf) => {
+          try {
+            socket.send(buf, client.port, client.address);
+          } catch (e) {
+            // Only a closed socket throws here; end the transfer outside the send loop.
+            queueMicrotask(() => transfer.cancel(`send failed: ${(e as Error).message}`));
+          }
+        },
         createTimer: realTimer,
         now: () => performance.now(),
       },
       onEnd,
     );
-    if (process.env.TFTP_CONNECTED) await new Promise<void>((r) => socket.connect(client.port, client.address, r));
     entry.transfer = transfer;
     entry.cancel = (reason) => transfer.cancel(reason);
 
@@ -352,7 +376,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       if (rinfo.port !== client.port || rinfo.address !== client.address) {
         // RFC 1350: a packet from a foreign TID gets ERROR 5 and the transfer goes on.
         stats.unknownTid++;
-        socket.send(encodeError(TFTP_ERROR.UNKNOWN_TID, 'unknown transfer ID'), rinfo.port, rinfo.address);
+        if (rinfo.port !== 0) sendSafely(socket, UNKNOWN_TID_PACKET, rinfo);
         return;
       }
       transfer.handlePacket(msg);

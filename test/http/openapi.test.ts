@@ -33,6 +33,7 @@ const EXPECTED_ROUTES = [
   'post /api/clear-pxe', 'get /api/collections/{id}/members', 'get /api/task-sequences/{id}/check',
   'get /api/settings', 'patch /api/settings', 'get /api/messages',
   'get /api/tokens', 'post /api/tokens', 'delete /api/tokens/{id}',
+  'get /api/timeline/{mac}',
   'get /api/health',
 ];
 

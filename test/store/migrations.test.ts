@@ -122,28 +122,30 @@ describe('refusing files it must not touch', () => {
 });
 
 describe('migrate()', () => {
+  // These scenarios add their own version 2 on top of the first release's schema alone.
+  const V1 = MIGRATIONS.filter((m) => m.version === 1);
   const v2: Migration = { version: 2, name: 'add thing', up: 'CREATE TABLE thing (id TEXT PRIMARY KEY);' };
 
   it('applies only newer migrations, each recorded once with user_version in step', () => {
     const db = new Database(':memory:');
-    expect(migrate(db, ':memory:', MIGRATIONS)).toEqual([1]);
-    expect(migrate(db, ':memory:', [...MIGRATIONS, v2])).toEqual([2]);
-    expect(migrate(db, ':memory:', [...MIGRATIONS, v2])).toEqual([]);
+    expect(migrate(db, ':memory:', V1)).toEqual([1]);
+    expect(migrate(db, ':memory:', [...V1, v2])).toEqual([2]);
+    expect(migrate(db, ':memory:', [...V1, v2])).toEqual([]);
     expect(db.pragma('user_version', { simple: true })).toBe(2);
     expect(history(db)).toEqual([
       { version: 1, name: 'initial schema' },
       { version: 2, name: 'add thing' },
     ]);
     // The old code now refuses this file.
-    expect(() => migrate(db, ':memory:', MIGRATIONS)).toThrow(expect.objectContaining({ code: 'PXE_ERR_STORE_TOO_NEW' }));
+    expect(() => migrate(db, ':memory:', V1)).toThrow(expect.objectContaining({ code: 'PXE_ERR_STORE_TOO_NEW' }));
     db.close();
   });
 
   it('rolls a failing migration back completely', () => {
     const db = new Database(':memory:');
-    migrate(db, ':memory:', MIGRATIONS);
+    migrate(db, ':memory:', V1);
     const broken: Migration = { version: 2, name: 'broken', up: 'CREATE TABLE half (x); CREATE TABLE devices (x);' };
-    expect(() => migrate(db, ':memory:', [...MIGRATIONS, broken])).toThrow(/already exists/);
+    expect(() => migrate(db, ':memory:', [...V1, broken])).toThrow(/already exists/);
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     expect(history(db)).toHaveLength(1);
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half'").get()).toEqual({ n: 0 });

@@ -45,3 +45,32 @@ export async function startServeChild(args: string[], timeoutMs = 20_000): Promi
 export function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
 }
+
+export interface PxepointRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `pxepoint <args>` from source to completion, feeding `input` on stdin
+ * (then end of input), killed after `timeoutMs`.
+ */
+export function runPxepoint(args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<PxepointRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', RUN, ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  child.stdin!.end(opts.input ?? '');
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      stderr += `\n[runPxepoint: killed after ${opts.timeoutMs ?? 30_000} ms]`;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeRequestName, resolveUnderRoot, TftpAccessError } from '../../src/tftp/paths.js';
+import { looksLikeTraversal, normalizeRequestName, resolveUnderRoot, TftpAccessError } from '../../src/tftp/paths.js';
 
 describe('normalizeRequestName', () => {
   it.each([
@@ -47,6 +47,20 @@ describe('normalizeRequestName', () => {
 
   it('gives a lower-case key for generated-file lookup', () => {
     expect(normalizeRequestName('\\SMSTemp\\X.VAR')).toMatchObject({ key: 'smstemp/x.var' });
+  });
+});
+
+describe('looksLikeTraversal (any request field)', () => {
+  it.each([
+    ['octet', false],
+    ['netascii', false],
+    ['boot/x..y', false],
+    ['../etc/passwd', true],
+    ['a\\..\\b', true],
+    ['%2E%2E', true],
+    ['C:\\boot.ini', true],
+  ])('%s → %s', (field, want) => {
+    expect(looksLikeTraversal(field)).toBe(want);
   });
 });
 

@@ -146,6 +146,19 @@ describe('TFTP server on loopback', () => {
     expect(server.stats().duplicateRequests - before.duplicateRequests).toBe(1);
   });
 
+  it('Windows bootmgr profile: blksize 1456 windowsize 8, past block 65535 (rollover)', async () => {
+    const size = 65536 * 1456 + 1000; // ≈ 95 MB: block numbers wrap to 0 once
+    const data = crypto.randomBytes(size);
+    fs.writeFileSync(path.join(root, 'boot.wim'), data);
+    const t0 = Date.now();
+    const r = await tftpGet({ port: server.port, file: '\\BOOT.WIM', options: [['blksize', '1456'], ['windowsize', '8'], ['tsize', '0']] });
+    expect(r.oack).toEqual({ blksize: '1456', windowsize: '8', tsize: String(size) });
+    expect(r.data.length).toBe(size);
+    expect(r.data.equals(data)).toBe(true);
+    console.log(`bootmgr profile: ${(size / 1e6).toFixed(0)} MB in ${Date.now() - t0} ms (JS test client)`);
+    fs.rmSync(path.join(root, 'boot.wim'));
+  }, 30_000);
+
   it('serves the same file to 20 clients at once', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>

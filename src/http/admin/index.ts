@@ -4,19 +4,24 @@
  * authenticated scope so no route can be added there without the check.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import type { ClientService } from '../../app/client-service.js';
 import type { SiteService } from '../../app/site-service.js';
 import { requireBearerToken } from '../auth.js';
+import { clientCredentialRoutes } from './client-credentials.js';
 import { deploymentRoutes } from './deployments.js';
 import { entityRoutes } from './entities.js';
 import { operationRoutes } from './operations.js';
 import { templateRoutes } from './templates.js';
+import { timelineRoutes } from './timeline.js';
 import { tokenRoutes } from './tokens.js';
 
 export interface AdminApiOptions {
   service: SiteService;
+  /** With a client service: boot tokens, client keys and deployment status routes too. */
+  clientService?: ClientService;
 }
 
-export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { service }) => {
+export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { service, clientService }) => {
   app.get('/health', {
     schema: {
       tags: ['meta'],
@@ -37,5 +42,7 @@ export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { servi
     await authenticated.register(deploymentRoutes, { service });
     await authenticated.register(templateRoutes, { service });
     await authenticated.register(tokenRoutes, { service });
+    await authenticated.register(timelineRoutes, { service });
+    if (clientService) await authenticated.register(clientCredentialRoutes, { clientService });
   });
 };

@@ -10,6 +10,7 @@ export class ClientStatusTable {
   readonly #put: Database.Statement<[string, string, string]>;
   readonly #byDeployment: Database.Statement<[string], Row>;
   readonly #byDevice: Database.Statement<[string], Row>;
+  readonly #remove: Database.Statement<[string, string]>;
 
   constructor(db: Database.Database) {
     this.#get = db.prepare('SELECT doc FROM client_status WHERE device_id = ? AND deployment_id = ?');
@@ -19,6 +20,7 @@ export class ClientStatusTable {
     );
     this.#byDeployment = db.prepare('SELECT doc FROM client_status WHERE deployment_id = ? ORDER BY device_id');
     this.#byDevice = db.prepare('SELECT doc FROM client_status WHERE device_id = ? ORDER BY deployment_id');
+    this.#remove = db.prepare('DELETE FROM client_status WHERE device_id = ? AND deployment_id = ?');
   }
 
   get(deviceId: string, deploymentId: string): ClientDeploymentStatus | undefined {
@@ -36,5 +38,9 @@ export class ClientStatusTable {
 
   listByDevice(deviceId: string): ClientDeploymentStatus[] {
     return this.#byDevice.all(deviceId).map(parse);
+  }
+
+  remove(deviceId: string, deploymentId: string): boolean {
+    return this.#remove.run(deviceId, deploymentId).changes > 0;
   }
 }

@@ -96,6 +96,83 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'client credentials',
+    // The client API's credentials (docs/decisions/0007-client-authentication.md):
+    // only SHA-256 hashes of secrets, each unique. A device's keys and sessions go
+    // with the device (ON DELETE CASCADE).
+    up: `
+      CREATE TABLE boot_tokens (
+        id TEXT PRIMARY KEY NOT NULL,
+        doc TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+      );
+      CREATE UNIQUE INDEX boot_tokens_hash ON boot_tokens (hash);
+      CREATE INDEX boot_tokens_expires ON boot_tokens (expires_at);
+
+      CREATE TABLE client_keys (
+        id TEXT PRIMARY KEY NOT NULL,
+        doc TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        device_id TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE
+      );
+      CREATE UNIQUE INDEX client_keys_hash ON client_keys (hash);
+      CREATE INDEX client_keys_device ON client_keys (device_id);
+
+      CREATE TABLE client_sessions (
+        id TEXT PRIMARY KEY NOT NULL,
+        doc TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        device_id TEXT REFERENCES devices (id) ON DELETE CASCADE
+      );
+      CREATE UNIQUE INDEX client_sessions_hash ON client_sessions (hash);
+      CREATE INDEX client_sessions_expires ON client_sessions (expires_at);
+      CREATE INDEX client_sessions_device ON client_sessions (device_id) WHERE device_id IS NOT NULL;
+    `,
+  },
+  {
+    version: 3,
+    name: 'dhcp leases',
+    // Full DHCP mode (src/dhcp/leases.ts): one row per leased address, written before
+    // the ACK is sent. Plain columns, no JSON document: the listener writes here at
+    // thousands of rows a second. Times are milliseconds since the epoch.
+    up: `
+      CREATE TABLE dhcp_leases (
+        ip TEXT PRIMARY KEY NOT NULL,
+        mac TEXT NOT NULL,
+        client_id TEXT,
+        subnet TEXT NOT NULL,
+        state TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        hostname TEXT,
+        relay TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX dhcp_leases_mac ON dhcp_leases (mac);
+    `,
+  },
+  {
+    version: 4,
+    name: 'boot timeline',
+    // The per-machine boot timeline (src/pxe/timeline.ts): DHCP decisions, TFTP
+    // transfers and HTTP boot requests, keyed by MAC. Append-only; AUTOINCREMENT so
+    // "afterId" cursors stay valid after old rows are purged.
+    up: `
+      CREATE TABLE boot_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time TEXT NOT NULL,
+        mac TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        doc TEXT NOT NULL
+      );
+      CREATE INDEX boot_events_mac ON boot_events (mac, id);
+      CREATE INDEX boot_events_time ON boot_events (time);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

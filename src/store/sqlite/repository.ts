@@ -5,7 +5,7 @@
  * transaction's `tx` handle (runs inside it).
  */
 import type { SiteSettings } from '../../site/model.js';
-import type { DeviceStore, Entity, EntityStore, IdKind, SiteRepository, TokenStore } from '../../site/repository.js';
+import type { CredentialStore, DeviceStore, Entity, EntityStore, IdKind, SiteRepository, TokenStore } from '../../site/repository.js';
 import type { EntityTable } from './entity-table.js';
 import { PxeError } from '../../errors.js';
 import type { SiteTables } from './tables.js';
@@ -39,6 +39,24 @@ function bindRepository(t: SiteTables, scope: Scope): SiteRepository {
     ...entityStore(t.tokens, run),
     findByHash: (hash) => run(() => t.tokens.findByHash(hash)),
   };
+  const credentials: CredentialStore = {
+    bootTokens: {
+      ...entityStore(t.bootTokens, run),
+      findByHash: (hash) => run(() => t.bootTokens.findByHash(hash)),
+      consume: (id, usedAt) => run(() => t.bootTokens.consume(id, usedAt)),
+      purgeExpired: (before) => run(() => t.bootTokens.purgeExpired(before)),
+    },
+    clientKeys: {
+      ...entityStore(t.clientKeys, run),
+      findByHash: (hash) => run(() => t.clientKeys.findByHash(hash)),
+      listByDevice: (deviceId) => run(() => t.clientKeys.listByDevice(deviceId)),
+    },
+    sessions: {
+      ...entityStore(t.sessions, run),
+      findByHash: (hash) => run(() => t.sessions.findByHash(hash)),
+      purgeExpired: (before) => run(() => t.sessions.purgeExpired(before)),
+    },
+  };
   return {
     devices,
     collections: entityStore(t.collections, run),
@@ -60,6 +78,19 @@ function bindRepository(t: SiteTables, scope: Scope): SiteRepository {
       put: (status) => run(() => t.clientStatus.put(status)),
       listByDeployment: (deploymentId) => run(() => t.clientStatus.listByDeployment(deploymentId)),
       listByDevice: (deviceId) => run(() => t.clientStatus.listByDevice(deviceId)),
+      remove: (deviceId, deploymentId) => run(() => t.clientStatus.remove(deviceId, deploymentId)),
+    },
+    credentials,
+    leases: {
+      list: () => run(() => t.leases.list()),
+      get: (ip) => run(() => t.leases.get(ip)),
+      putMany: (leases) => run(() => t.leases.putMany(leases)),
+      purge: (before) => run(() => t.leases.purge(before)),
+    },
+    bootEvents: {
+      append: (event) => run(() => t.bootEvents.append(event)),
+      list: (query) => run(() => t.bootEvents.list(query)),
+      purgeBefore: (before) => run(() => t.bootEvents.purgeBefore(before)),
     },
     getSettings: () => run(() => t.settings.get()),
     putSettings: (settings: SiteSettings) => run(() => t.settings.put(settings)),

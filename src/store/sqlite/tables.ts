@@ -12,8 +12,11 @@ import type {
   TaskSequence,
 } from '../../site/model.js';
 import { ClientStatusTable } from './client-status-table.js';
+import { BootTokenTable, ClientKeyTable, SessionTable } from './credential-table.js';
 import { DeviceTable } from './device-table.js';
 import { EntityTable } from './entity-table.js';
+import { LeaseTable } from './lease-table.js';
+import { BootEventTable } from './boot-event-table.js';
 import { SequenceTable } from './sequence-table.js';
 import { SettingsTable } from './settings-table.js';
 import { StatusTable } from './status-table.js';
@@ -33,8 +36,13 @@ export interface SiteTables {
   tokens: TokenTable;
   statusMessages: StatusTable;
   clientStatus: ClientStatusTable;
+  bootTokens: BootTokenTable;
+  clientKeys: ClientKeyTable;
+  sessions: SessionTable;
   settings: SettingsTable;
   sequences: SequenceTable;
+  leases: LeaseTable;
+  bootEvents: BootEventTable;
 }
 
 /** `kind` is the CLI noun, used in "list them with `pxepoint <kind> list`". */
@@ -53,7 +61,12 @@ export function prepareTables(db: Database.Database): SiteTables {
     tokens: new TokenTable(db),
     statusMessages: new StatusTable(db),
     clientStatus: new ClientStatusTable(db),
+    bootTokens: new BootTokenTable(db),
+    clientKeys: new ClientKeyTable(db),
+    sessions: new SessionTable(db),
     settings: new SettingsTable(db),
     sequences: new SequenceTable(db),
+    leases: new LeaseTable(db),
+    bootEvents: new BootEventTable(db),
   };
 }

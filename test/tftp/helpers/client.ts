@@ -140,11 +140,14 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
         arm();
         return;
       }
-      // Out of order. Ahead of us: a gap → ACK the last in-order block once per gap.
-      // Behind us: a retransmission after our ACK was lost → ACK again.
+      // Out of order. Behind us: a duplicate. Only a repeat of the block we last
+      // acknowledged means the server missed that ACK (it resent the window up to
+      // it); any other duplicate is network noise and must not trigger an ACK that
+      // the server would read as a gap report. Ahead of us: a gap → ACK the last
+      // in-order block, once per gap (RFC 7440 §4).
       const behind = ((expected & 0xffff) - wire) & 0xffff;
       if (behind > 0 && behind < 0x8000) {
-        sendAck(expected - 1);
+        if (wire === (lastAckSent & 0xffff)) sendAck(expected - 1);
       } else if (lastAckSent !== expected - 1) {
         sinceAck = 0;
         sendAck(expected - 1);

@@ -1,0 +1,166 @@
+/**
+ * `pxepoint client`: the reference client. Boots "like a machine would" from a
+ * PXE variables file or an identity on the command line, picks a deployment
+ * like the WinPE wizard, runs it in a target directory and reports status.
+ * docs/client.md is the administrator's guide; exit codes are EXIT in client/select.ts.
+ */
+import { createInterface } from 'node:readline';
+import { isPxeError } from '../../errors.js';
+import { REFERENCE_CLIENT_ERRORS } from '../../client/error-codes.js';
+import { identityFromFlags, identityFromVariablesFile, type ClientIdentity, type IdentityFlags } from '../../client/identity.js';
+import type { StepRecord } from '../../client/runner.js';
+import type { AskLine } from '../../client/select.js';
+import { EXIT } from '../../client/select.js';
+import { runClientSession, type ClientSessionResult } from '../../client/session.js';
+import { flag, int, list, parse, str, usageError, variables } from '../args.js';
+
+export const CLIENT_USAGE = `usage: pxepoint client --target DIR (--vars FILE | --site URL --mac MAC [--mac MAC…] [--guid GUID]) [flags]
+  Identity:   --vars FILE        PXE variables file (site URL, MACs, boot token…; see docs/client.md)
+              --site URL         the site (overrides the file's SMSTSSiteURL)
+              --mac MAC          repeatable;  --guid SMBIOS_GUID;  --arch x86|x64|arm64 (default x64)
+              --boot pxe|full-os where the machine booted from (default pxe; media: issue 7)
+              --token TOKEN      one-time boot token (pxepoint boot-token issue); the file's _PXPBootToken otherwise
+              --client-key KEY   a full-OS client's key (or PXEPOINT_CLIENT_KEY in the environment)
+              --var NAME=VALUE   repeatable: a variable as a prestart command would set it (e.g. SMSTSPreferredAdvertID)
+  Selection:  --select ID        answer the "Select a task sequence" page with this deployment
+              --unattended       never prompt: exit 4 when a choice would be needed
+  Run:        --target DIR       where the task sequence runs (packages, os/, _SMSTSLog/smsts.log)
+              --command-timeout SECONDS   bound on one Run Command Line step (default 3600)
+              --api-timeout SECONDS       bound on one request to the site (default 15)
+              --verbose          echo every log line to stderr
+              --json             one JSON result on stdout instead of progress lines
+  Exit codes: 0 succeeded, 1 a step failed, 2 usage, 3 no task sequence available (rule 60),
+              4 a choice was needed and not made, 5 the site refused or could not be reached`;
+
+const OPTIONS = {
+  site: { type: 'string' }, mac: { type: 'string', multiple: true }, guid: { type: 'string' }, arch: { type: 'string' },
+  boot: { type: 'string' }, token: { type: 'string' }, 'client-key': { type: 'string' }, vars: { type: 'string' },
+  var: { type: 'string', multiple: true }, target: { type: 'string' }, select: { type: 'string' }, unattended: { type: 'boolean' },
+  'command-timeout': { type: 'string' }, 'api-timeout': { type: 'string' }, verbose: { type: 'boolean' },
+} as const;
+
+/** Nobody at the keyboard: the selection page gives up after this long (every wait is bounded). */
+const PROMPT_TIMEOUT_MS = 30 * 60_000;
+
+/** Reads answers from stdin one line at a time; null at end of input or after PROMPT_TIMEOUT_MS. Opened only when a prompt is needed. */
+function stdinAsker(prompt: (text: string) => void): { ask: AskLine; close(): void } {
+  let rl: ReturnType<typeof createInterface> | null = null;
+  const lines: string[] = [];
+  let ended = false;
+  let waiting: ((line: string | null) => void) | null = null;
+  const open = (): void => {
+    if (rl) return;
+    rl = createInterface({ input: process.stdin, terminal: false });
+    rl.on('line', (line) => {
+      if (waiting) {
+        const w = waiting;
+        waiting = null;
+        w(line);
+      } else lines.push(line);
+    });
+    rl.on('close', () => {
+      ended = true;
+      if (waiting) {
+        const w = waiting;
+        waiting = null;
+        w(null);
+      }
+    });
+  };
+  return {
+    ask: (question) => {
+      open();
+      prompt(question);
+      if (lines.length) return Promise.resolve(lines.shift()!);
+      if (ended) return Promise.resolve(null);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          waiting = null;
+          prompt(`\nno answer within ${PROMPT_TIMEOUT_MS / 60_000} minutes\n`);
+          resolve(null);
+        }, PROMPT_TIMEOUT_MS);
+        waiting = (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        };
+      });
+    },
+    close: () => rl?.close(),
+  };
+}
+
+const MARK: Record<StepRecord['result'], string> = { succeeded: 'ok', failed: 'FAILED', 'failed-ignored': 'failed, continued', skipped: 'skipped', 'not-run': 'not run' };
+
+function printSummary(r: ClientSessionResult, write: (t: string) => void): void {
+  if (r.run) {
+    const run = r.run;
+    write(`${run.succeeded ? 'succeeded' : 'FAILED'}: ${run.deploymentId} ${run.taskSequenceName} (${run.steps.filter((s) => s.result === 'succeeded').length}/${run.steps.length} steps)\n`);
+    if (run.unverifiedPackages.length) write(`WARNING: content used WITHOUT hash verification (access content directly, rule 117): ${run.unverifiedPackages.join(', ')}\n`);
+    if (run.restartRequested) write('a restart was requested (_SMSTSRestart written)\n');
+    if (run.deviceId) write(`the site created device record ${run.deviceId} for this machine (rule 64)\n`);
+    if (run.statusFailed) write(`warning: ${run.statusFailed} status message(s) could not be sent to the site\n`);
+  } else if (r.message) {
+    write(`${r.message}\n`);
+  }
+  write(`log: ${r.logPath}\n`);
+}
+
+export async function clientCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, OPTIONS, CLIENT_USAGE);
+  if (values.help) return (process.stdout.write(CLIENT_USAGE + '\n'), 0);
+  const target = str(values, 'target');
+  if (!target) throw usageError('--target DIR is required: the directory the task sequence runs in', CLIENT_USAGE);
+  const json = flag(values, 'json') === true;
+  const secs = (k: string, fallback: number): number => {
+    const n = int(values, k);
+    if (n !== undefined && (n < 1 || n > 86_400)) throw usageError(`--${k} takes 1–86400 seconds`, CLIENT_USAGE);
+    return (n ?? fallback) * 1000;
+  };
+
+  const flags: IdentityFlags = {
+    macs: list(values, 'mac'),
+    ...(str(values, 'site') !== undefined ? { site: str(values, 'site')! } : {}),
+    ...(str(values, 'guid') !== undefined ? { guid: str(values, 'guid')! } : {}),
+    ...(str(values, 'arch') !== undefined ? { arch: str(values, 'arch')! } : {}),
+    ...(str(values, 'boot') !== undefined ? { boot: str(values, 'boot')! } : {}),
+    ...(str(values, 'token') !== undefined ? { token: str(values, 'token')! } : {}),
+    ...((str(values, 'client-key') ?? process.env.PXEPOINT_CLIENT_KEY) ? { clientKey: (str(values, 'client-key') ?? process.env.PXEPOINT_CLIENT_KEY)! } : {}),
+    variables: variables(values) ?? [],
+  };
+  let identity: ClientIdentity;
+  try {
+    const file = str(values, 'vars');
+    identity = file !== undefined ? identityFromVariablesFile(file, flags) : identityFromFlags(flags);
+  } catch (e) {
+    const own: string[] = [REFERENCE_CLIENT_ERRORS.identity, REFERENCE_CLIENT_ERRORS.varsFile, REFERENCE_CLIENT_ERRORS.mediaNotSupported];
+    if (isPxeError(e) && own.includes(e.code)) {
+      process.stderr.write(`pxepoint client: ${e.message} [${e.code}]\n\n${CLIENT_USAGE}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+
+  // Progress to stdout for people; with --json it goes to stderr so stdout stays one JSON document.
+  const human = (t: string): void => void (json ? process.stderr : process.stdout).write(t);
+  const asker = stdinAsker(human);
+  try {
+    const result = await runClientSession({
+      identity,
+      targetDir: target,
+      ...(str(values, 'select') !== undefined ? { select: str(values, 'select')! } : {}),
+      unattended: flag(values, 'unattended') === true,
+      ask: asker.ask,
+      write: human,
+      ...(flag(values, 'verbose') ? { echoLog: (level: string, text: string) => void process.stderr.write(`${level}: ${text}\n`) } : {}),
+      commandTimeoutMs: secs('command-timeout', 3600),
+      apiTimeoutMs: secs('api-timeout', 15),
+      onStep: (s) => human(`  [${MARK[s.result]}] ${s.index} ${s.name}: ${s.message}\n`),
+    });
+    if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    else printSummary(result, human);
+    if (result.exitCode !== EXIT.ok && !result.run && json) process.stderr.write(`pxepoint client: ${result.message}\n`);
+    return result.exitCode;
+  } finally {
+    asker.close();
+  }
+}

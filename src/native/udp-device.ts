@@ -1,0 +1,39 @@
+/**
+ * Loader for the pxepoint_net addon (src/native/udp_device.c, built by node-gyp from
+ * binding.gyp at `npm ci`): UDP sockets bound to one network device, handed to dgram
+ * as a file descriptor. See docs/decisions/0009-dhcp-interfaces.md.
+ *
+ * The addon is optional: where it could not be built (no compiler, not Linux) the DHCP
+ * listener falls back to one wildcard socket and says so; asking for `--interface`
+ * there is an error.
+ */
+import { createRequire } from 'node:module';
+
+export interface NativeNet {
+  /** A bound UDP socket (SO_REUSEADDR, SO_BROADCAST, SO_BINDTODEVICE when `device` is not ""); returns its fd. */
+  openUdpSocket(device: string, address: string, port: number): number;
+  /** Closes an fd that dgram never took over. */
+  closeFd(fd: number): void;
+}
+
+let cached: { addon: NativeNet | null; error: string | null } | undefined;
+
+/** The addon, or null with the reason it could not be loaded. Loaded once. */
+export function loadNativeNet(): { addon: NativeNet | null; error: string | null } {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  // src/native/ and dist/native/ are both two levels below the package root.
+  const candidates = ['../../build/Release/pxepoint_net.node', '../../build/Debug/pxepoint_net.node'];
+  let error = 'not built';
+  for (const path of candidates) {
+    try {
+      cached = { addon: require(path) as NativeNet, error: null };
+      return cached;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code !== 'MODULE_NOT_FOUND') error = err.message;
+    }
+  }
+  cached = { addon: null, error: `the native addon build/Release/pxepoint_net.node is ${error === 'not built' ? 'not built (run `npm ci` or `npx node-gyp rebuild` with a C compiler)' : `unusable: ${error}`}` };
+  return cached;
+}
