@@ -4,21 +4,26 @@
  * persisted in SQLite, every ACK after its lease is durable), kea-dhcp4 (memfile) and
  * dnsmasq (--no-ping), one after the other in one run, plus pxepoint's p99 latency.
  *
- * Network: two namespaces the bench creates and removes (pxp-b<pid>s / pxp-b<pid>c)
- * joined by one veth pair, 10.78.0.0/24; perfdhcp runs as a relay (giaddr 10.78.0.3)
- * like shared/harness/dhcp-bench.sh, so every server answers by unicast to 10.78.0.3:67.
+ * Network: per server, two namespaces the bench creates and removes (pxp-b<pid><n>s /
+ * pxp-b<pid><n>c) joined by one veth pair, 10.78.0.0/24; perfdhcp runs as a relay (giaddr
+ * 10.78.0.3) like shared/harness/dhcp-bench.sh, so every server answers by unicast to
+ * 10.78.0.3:67. The servers run side by side and the rates are interleaved (every server
+ * at one rate, then the next), so all of them meet the same load of a shared machine.
  * Nothing touches the host's interfaces. Needs root.
  *
- * Env: RATES="1000 2000 …" (DORA/s, tried in order until one has ≥1% drops), PERIOD=4 (s per
+ * Env: RATES="1000 2000 …" (DORA/s, tried in order until one has ≥1% drops; a marginal miss,
+ * 1–5%, is tried once more, for every server alike), PERIOD=4 (s per
  * rate), CLIENTS=100 (perfdhcp -R), SERVERS="pxepoint kea dnsmasq", KEA_PERSIST=1 (kea's
  * memfile writes its lease file too, like the other two; 0 = in memory only, as the harness).
+ * kea uses raw sockets, as a production Kea on a LAN and the harness (a UDP socket bound to
+ * the interface address would not see perfdhcp's broadcasts).
  * The whole run is bounded (BUDGET=270 s): remaining rates are skipped past it.
  *
  * Internal: `bench/run.ts dhcp --serve CONFIG_JSON` is the pxepoint side, started by the
  * bench inside the server namespace; it answers "reset" / "stats" lines on stdin.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -52,6 +57,10 @@ interface LatencyStats {
   p99: number;
   max: number;
   decideP99: number;
+  /** Server CPU time (user+system) during the step, ms. */
+  cpuMs?: number;
+  /** The server's counters during the step. */
+  counters?: Record<string, number>;
 }
 
 const sh = (cmd: string, args: string[], check = true): string => {
@@ -142,77 +151,97 @@ class ServerProcess {
   }
 }
 
-async function measure(name: string, lab: Lab, rates: number[], period: number, clients: number, deadline: number,
-  hooks: { beforeStep?: () => Promise<void>; afterStep?: () => Promise<LatencyStats | null> } = {}): Promise<ServerResult> {
-  const steps: StepResult[] = [];
-  let best: StepResult | null = null;
-  // Warm-up (JIT, caches, first leases), the same for every server; not counted.
-  await runPerfdhcp(lab, 500, 2, clients);
-  let latency: LatencyStats | null = null;
-  for (const r of rates) {
-    if (Date.now() + (period + 3) * 1000 > deadline) {
-      console.log(`  (time budget reached; rates from ${r} skipped)`);
-      break;
-    }
-    await hooks.beforeStep?.();
-    const step = await runPerfdhcp(lab, r, period, clients);
-    const lat = (await hooks.afterStep?.()) ?? null;
-    steps.push(step);
-    console.log(`  ${name.padEnd(9)} target=${String(r).padEnd(6)} achieved=${step.rate.toFixed(0).padEnd(7)} discovers=${String(step.discovers).padEnd(7)} acks=${String(step.acks).padEnd(7)} drop=${step.dropPct.toFixed(2).padEnd(6)}% avg_delay_ms(DO/RA)=${step.avgDelayMs}${lat ? ` p99=${lat.p99.toFixed(3)}ms` : ''}`);
-    if (step.dropPct < 1) {
-      best = step;
-      latency = lat;
-    } else break;
-  }
-  return { name, best, steps, latency };
+/**
+ * One server under test in its own namespace pair. All of them run at once (idle ones
+ * cost nothing) and the rates are interleaved — every server at rate r, then r+1 — so
+ * each sees the same moments of a shared machine's load; a server leaves the ladder at
+ * its first rate with ≥1% drops.
+ */
+interface Contender {
+  name: string;
+  lab: Lab;
+  proc: ServerProcess | null;
+  beforeStep?: () => Promise<void>;
+  afterStep?: () => Promise<LatencyStats | null>;
+  stop: () => Promise<void>;
+  result: ServerResult;
+  active: boolean;
 }
 
-async function benchPxepoint(lab: Lab, dir: string, rates: number[], period: number, clients: number, deadline: number): Promise<ServerResult> {
+function contender(name: string, lab: Lab): Contender {
+  return { name, lab, proc: null, stop: async () => {}, result: { name, best: null, steps: [], latency: null }, active: false };
+}
+
+async function step(c: Contender, r: number, period: number, clients: number, deadline: number): Promise<void> {
+  const once = async (): Promise<{ step: StepResult; lat: LatencyStats | null }> => {
+    await c.beforeStep?.();
+    const st = await runPerfdhcp(c.lab, r, period, clients);
+    return { step: st, lat: (await c.afterStep?.()) ?? null };
+  };
+  let { step: st, lat } = await once();
+  if (st.dropPct >= 1 && st.dropPct < 5 && Date.now() + (period + 3) * 1000 < deadline) {
+    // A marginal miss on a shared machine: one more try at the same rate, for every server alike.
+    console.log(`  ${c.name.padEnd(9)} target=${String(r).padEnd(6)} drop=${st.dropPct.toFixed(2)}%, trying this rate once more`);
+    ({ step: st, lat } = await once());
+  }
+  c.result.steps.push(st);
+  console.log(`  ${c.name.padEnd(9)} target=${String(r).padEnd(6)} achieved=${st.rate.toFixed(0).padEnd(7)} discovers=${String(st.discovers).padEnd(7)} acks=${String(st.acks).padEnd(7)} drop=${st.dropPct.toFixed(2).padEnd(6)}% avg_delay_ms(DO/RA)=${st.avgDelayMs}${lat ? ` p99=${lat.p99.toFixed(3)}ms cpu=${((lat.cpuMs ?? 0) / period / 10).toFixed(0)}%${process.env.VERBOSE ? ` ${JSON.stringify(lat.counters)}` : ''}` : ''}`);
+  if (st.dropPct < 1) {
+    c.result.best = st;
+    c.result.latency = lat;
+  } else {
+    c.active = false;
+  }
+}
+
+async function startPxepoint(c: Contender, dir: string): Promise<void> {
   const runTs = fileURLToPath(new URL('./run.ts', import.meta.url));
-  const config = JSON.stringify({ dataDir: join(dir, 'pxepoint'), iface: lab.srvIf, pool: POOL });
+  const config = JSON.stringify({ dataDir: join(dir, 'pxepoint'), iface: c.lab.srvIf, pool: POOL });
   // PXP_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server side.
   const extra = (process.env.PXP_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const proc = new ServerProcess(['ip', 'netns', 'exec', lab.srv, process.execPath, ...extra, '--import', 'tsx', runTs, 'dhcp', '--serve', config]);
+  const proc = new ServerProcess(['ip', 'netns', 'exec', c.lab.srv, process.execPath, ...extra, '--import', 'tsx', runTs, 'dhcp', '--serve', config]);
+  c.proc = proc;
   const lines = createInterface({ input: proc.child.stdout! });
   const waiting: Array<(l: string) => void> = [];
   lines.on('line', (l) => waiting.shift()?.(l));
-  const ask = (cmd: string): Promise<string> => new Promise((resolve) => {
-    const t = setTimeout(() => resolve(''), 5000);
+  const nextLine = (ms: number): Promise<string> => new Promise((resolve) => {
+    const t = setTimeout(() => resolve(''), ms);
     waiting.push((l) => {
       clearTimeout(t);
       resolve(l);
     });
-    proc.child.stdin!.write(cmd + '\n');
   });
-  try {
-    const ready = await new Promise<string>((resolve) => {
-      const t = setTimeout(() => resolve(''), 20_000);
-      waiting.push((l) => {
-        clearTimeout(t);
-        resolve(l);
-      });
-    });
-    if (!ready.startsWith('ready')) return { name: 'pxepoint', best: null, steps: [], error: `did not start: ${proc.log}` };
-    console.log(`  pxepoint: ${ready}`);
-    return await measure('pxepoint', lab, rates, period, clients, deadline, {
-      beforeStep: async () => void (await ask('reset')),
-      afterStep: async () => {
-        const s = await ask('stats');
-        return s ? (JSON.parse(s) as LatencyStats) : null;
-      },
-    });
-  } finally {
+  const ask = (cmd: string): Promise<string> => {
+    const line = nextLine(5000);
+    proc.child.stdin!.write(cmd + '\n');
+    return line;
+  };
+  c.stop = async () => {
     proc.child.stdin!.end(); // the server closes and exits on end of input
     for (let i = 0; i < 50 && proc.alive(); i++) await sleep(100);
     await proc.stop();
+  };
+  const ready = await nextLine(20_000);
+  if (!ready.startsWith('ready')) {
+    c.result.error = `did not start: ${proc.log}`;
+    return;
   }
+  console.log(`  pxepoint: ${ready}`);
+  c.beforeStep = async () => void (await ask('reset'));
+  c.afterStep = async () => {
+    const line = await ask('stats');
+    return line ? (JSON.parse(line) as LatencyStats) : null;
+  };
+  c.active = true;
 }
 
-async function benchKea(lab: Lab, dir: string, rates: number[], period: number, clients: number, deadline: number, persist: boolean): Promise<ServerResult> {
+async function startKea(c: Contender, dir: string, persist: boolean): Promise<void> {
   const conf = join(dir, 'kea-dhcp4.json');
   writeFileSync(conf, JSON.stringify({
     Dhcp4: {
-      'interfaces-config': { interfaces: [lab.srvIf], 'dhcp-socket-type': 'raw' },
+      // Raw sockets, as a production Kea on a LAN and the harness (a UDP socket bound to
+      // the interface address would not see perfdhcp's broadcasts).
+      'interfaces-config': { interfaces: [c.lab.srvIf], 'dhcp-socket-type': 'raw' },
       'lease-database': { type: 'memfile', persist, name: join(dir, 'kea-leases4.csv'), 'lfc-interval': 0 },
       'valid-lifetime': 3600,
       subnet4: [{ id: 1, subnet: POOL.subnet, pools: [{ pool: `${POOL.rangeStart} - ${POOL.rangeEnd}` }], 'option-data': [{ name: 'routers', data: SERVER_IP }] }],
@@ -220,27 +249,23 @@ async function benchKea(lab: Lab, dir: string, rates: number[], period: number, 
     },
   }));
   const env = { ...process.env, KEA_LOCKFILE_DIR: dir, KEA_PIDFILE_DIR: dir };
-  const proc = new ServerProcess(['ip', 'netns', 'exec', lab.srv, 'kea-dhcp4', '-c', conf], env);
-  try {
-    await sleep(1500);
-    if (!proc.alive()) return { name: 'kea', best: null, steps: [], error: `kea-dhcp4 died: ${proc.log}` };
-    return await measure('kea', lab, rates, period, clients, deadline);
-  } finally {
-    await proc.stop();
-  }
+  const proc = new ServerProcess(['ip', 'netns', 'exec', c.lab.srv, 'kea-dhcp4', '-c', conf], env);
+  c.proc = proc;
+  c.stop = () => proc.stop();
+  await sleep(1500);
+  if (!proc.alive()) c.result.error = `kea-dhcp4 died: ${proc.log}`;
+  else c.active = true;
 }
 
-async function benchDnsmasq(lab: Lab, dir: string, rates: number[], period: number, clients: number, deadline: number): Promise<ServerResult> {
-  const proc = new ServerProcess(['ip', 'netns', 'exec', lab.srv, 'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0',
-    '--user=root', '--group=root', `--interface=${lab.srvIf}`, '--bind-interfaces', `--dhcp-range=${POOL.rangeStart},${POOL.rangeEnd},255.255.255.0,1h`,
+async function startDnsmasq(c: Contender, dir: string): Promise<void> {
+  const proc = new ServerProcess(['ip', 'netns', 'exec', c.lab.srv, 'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0',
+    '--user=root', '--group=root', `--interface=${c.lab.srvIf}`, '--bind-interfaces', `--dhcp-range=${POOL.rangeStart},${POOL.rangeEnd},255.255.255.0,1h`,
     '--dhcp-authoritative', `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`, '--quiet-dhcp', '--no-ping', `--pid-file=${join(dir, 'dnsmasq.pid')}`]);
-  try {
-    await sleep(1000);
-    if (!proc.alive()) return { name: 'dnsmasq', best: null, steps: [], error: `dnsmasq died: ${proc.log}` };
-    return await measure('dnsmasq', lab, rates, period, clients, deadline);
-  } finally {
-    await proc.stop();
-  }
+  c.proc = proc;
+  c.stop = () => proc.stop();
+  await sleep(1000);
+  if (!proc.alive()) c.result.error = `dnsmasq died: ${proc.log}`;
+  else c.active = true;
 }
 
 /** The pxepoint side, inside the server namespace. */
@@ -259,6 +284,8 @@ async function serve(configJson: string): Promise<number> {
   });
   let latencies: number[] = [];
   let decides: number[] = [];
+  let cpu = process.cpuUsage();
+  let base = { ...server.stats };
   subscribe('dhcp.decision', (e) => {
     if (latencies.length < 2_000_000) {
       latencies.push(e.latencyMs as number);
@@ -276,9 +303,14 @@ async function serve(configJson: string): Promise<number> {
     if (line === 'reset') {
       latencies = [];
       decides = [];
+      cpu = process.cpuUsage();
+      base = { ...server.stats };
       process.stdout.write('ok\n');
     } else if (line === 'stats') {
       const stats: LatencyStats = { count: latencies.length, p50: pct(latencies, 50), p99: pct(latencies, 99), max: pct(latencies, 100), decideP99: pct(decides, 99) };
+      const used = process.cpuUsage(cpu);
+      stats.cpuMs = (used.user + used.system) / 1000;
+      stats.counters = Object.fromEntries(Object.entries(server.stats).map(([k, v]) => [k, v - base[k as keyof typeof base]]).filter(([, v]) => v !== 0));
       process.stdout.write(JSON.stringify(stats) + '\n');
     }
   }
@@ -299,45 +331,64 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
   }
-  const rates = (process.env.RATES ?? '1000 2000 3000 4000 5000 6000 7000 8000 10000 12000 14000 16000 20000').split(/\s+/).filter(Boolean).map(Number);
+  const rates = (process.env.RATES ?? '1000 2000 3000 4000 5000 6000 7000 8000 9000 10000 12000 14000 16000 20000').split(/\s+/).filter(Boolean).map(Number);
   const period = Number(process.env.PERIOD ?? 4);
   const clients = Number(process.env.CLIENTS ?? 100);
   const servers = (process.env.SERVERS ?? 'pxepoint kea dnsmasq').split(/\s+/).filter(Boolean);
   const keaPersist = (process.env.KEA_PERSIST ?? '1') !== '0';
   const started = Date.now();
   const deadline = started + Number(process.env.BUDGET ?? 270) * 1000;
-  const lab = new Lab(String(process.pid % 100000));
   const dir = mkdtempSync(join(tmpdir(), 'pxp-dhcp-bench-'));
+  // The peers' lease files go to tmpfs: pxepoint's WAL commits survive kill -9 but are not
+  // fsynced (synchronous=NORMAL), while dnsmasq fsyncs its lease file on every change;
+  // on tmpfs both are kill -9 durable and neither pays for the disk. This favours the peers.
+  const peerDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'pxp-dhcp-bench-'));
+  const contenders = servers.map((name, i) => contender(name, new Lab(`${process.pid % 100000}${i}`)));
   const cleanup = (): void => {
-    lab.down();
+    for (const c of contenders) c.lab.down();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(peerDir, { recursive: true, force: true });
   };
   const onSignal = (): void => {
+    // Interrupted: our own server processes (by their pid), then the namespaces.
+    for (const c of contenders) if (c.proc?.alive()) c.proc.child.kill('SIGKILL');
     cleanup();
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const results: ServerResult[] = [];
+  const cleanupAll = async (): Promise<void> => {
+    for (const c of contenders) await c.stop().catch(() => {});
+    cleanup();
+  };
   try {
-    lab.up();
-    console.log(`DHCP bench: perfdhcp relay mode (giaddr ${CLIENT_IP}), ${clients} clients, ${period} s per rate, pool ${POOL.rangeStart}-${POOL.rangeEnd}`);
-    for (const [i, name] of servers.entries()) {
-      // Share what is left of the budget among the servers still to measure.
-      const until = Date.now() + (deadline - Date.now()) / (servers.length - i);
-      console.log(`=== ${name}`);
-      if (name === 'pxepoint') results.push(await benchPxepoint(lab, dir, rates, period, clients, until));
-      else if (name === 'kea' && have('kea-dhcp4')) results.push(await benchKea(lab, dir, rates, period, clients, until, keaPersist));
-      else if (name === 'dnsmasq' && have('dnsmasq')) results.push(await benchDnsmasq(lab, dir, rates, period, clients, until));
-      else results.push({ name, best: null, steps: [], error: `${name} is not installed` });
-      const last = results.at(-1)!;
-      if (last.error) console.log(`  ${last.error}`);
+    for (const c of contenders) c.lab.up();
+    console.log(`DHCP bench: perfdhcp relay mode (giaddr ${CLIENT_IP}), ${clients} clients, ${period} s per rate, pool ${POOL.rangeStart}-${POOL.rangeEnd}; servers side by side in their own namespaces, rates interleaved`);
+    for (const c of contenders) {
+      const own = mkdtempSync(join(c.name === 'pxepoint' ? dir : peerDir, `${c.name}-`));
+      if (c.name === 'pxepoint') await startPxepoint(c, own);
+      else if (c.name === 'kea' && have('kea-dhcp4')) await startKea(c, own, keaPersist);
+      else if (c.name === 'dnsmasq' && have('dnsmasq')) await startDnsmasq(c, own);
+      else c.result.error = `${c.name} is not installed or not known`;
+      if (c.result.error) console.log(`  ${c.name}: ${c.result.error.split('\n')[0]}`);
+    }
+    // Warm-up (JIT, caches, first leases), the same for every server; not counted.
+    for (const c of contenders.filter((x) => x.active)) await runPerfdhcp(c.lab, 500, 2, clients);
+    for (const r of rates) {
+      const active = contenders.filter((c) => c.active);
+      if (active.length === 0) break;
+      if (Date.now() + active.length * (period + 3) * 1000 > deadline) {
+        console.log(`  (time budget reached; rates from ${r} skipped)`);
+        break;
+      }
+      for (const c of active) await step(c, r, period, clients, deadline);
     }
   } finally {
-    cleanup();
+    await cleanupAll();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  const results = contenders.map((c) => c.result);
 
   console.log('\nsustained 4-way exchanges/s with <1% drops (perfdhcp "Rate", DISCOVER sent vs ACK received):');
   const px = results.find((r) => r.name === 'pxepoint');

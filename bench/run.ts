@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ main(args: string[]): Promise<numb
   tftp: () => import('./tftp.js'),
   dhcp: () => import('./dhcp.js'),
   policy: () => import('./policy.js'),
+  content: () => import('./content.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -12,7 +12,14 @@
  * under 150 MB.
  *
  * Env: REPS (3), BENCH_TFTP_MB (256), BENCH_TFTP_CONC (32), BENCH_TFTP_CONC_MB (32),
- * BENCH_TFTP_TIMEOUT_S (120 per client run). atftpd is looked up in .bench/bin (see
+ * BENCH_TFTP_TIMEOUT_S (120 per client run), BENCH_TFTP_PLACEMENT (split | shared | none).
+ *
+ * Placement: on a small VM the scheduler decides whether client and server share a
+ * core, and that alone moves loopback results by 2–3x (a cross-core wakeup is an IPI,
+ * expensive under virtualisation; a same-core one is a plain context switch). So the
+ * bench pins, with taskset, every server to CPU 0 and every client to CPU 1 ("split",
+ * the default: like two machines, each woken by the other), or everything to CPU 0
+ * ("shared"), identically for pxepoint and its peers. atftpd is looked up in .bench/bin (see
  * .ci/setup.d/tftp-atftpd.sh: Debian's atftpd conflicts with tftpd-hpa) and /usr/sbin.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -31,6 +38,13 @@ const CONC = Number(process.env.BENCH_TFTP_CONC ?? 32);
 const CONC_MB = Number(process.env.BENCH_TFTP_CONC_MB ?? 32);
 const RUN_TIMEOUT_MS = Number(process.env.BENCH_TFTP_TIMEOUT_S ?? 120) * 1000;
 const BENCH_DEADLINE_MS = 20 * 60 * 1000;
+const PLACEMENT = (process.env.BENCH_TFTP_PLACEMENT ?? 'split') as 'split' | 'shared' | 'none';
+const TASKSET = PLACEMENT === 'none' || os.cpus().length < 2 ? null : which('taskset');
+const serverCpu = (): string[] => (TASKSET ? [TASKSET, '-c', '0'] : []);
+const clientCpu = (): string[] => (TASKSET ? [TASKSET, '-c', PLACEMENT === 'shared' ? '0' : '1'] : []);
+/** Runs `bin args` under the placement prefix. */
+const placed = (prefix: string[], bin: string, args: string[]): [string, string[]] =>
+  prefix.length > 0 ? [prefix[0] as string, [...prefix.slice(1), bin, ...args]] : [bin, args];
 
 interface Server {
   name: string;
@@ -93,7 +107,8 @@ async function stop(s: Server): Promise<void> {
 }
 
 async function startPeer(name: string, bin: string, args: string[], port: number): Promise<Server> {
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const [cmd, argv] = placed(serverCpu(), bin, args);
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   await sleep(500);
@@ -102,7 +117,8 @@ async function startPeer(name: string, bin: string, args: string[], port: number
 }
 
 async function startPxepoint(root: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'tftp-server.ts'), root], {
+  const [cmd, argv] = placed(serverCpu(), process.execPath, ['--import', 'tsx', path.join(here, 'tftp-server.ts'), root]);
+  const child = spawn(cmd, argv, {
     cwd: repo,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -132,6 +148,18 @@ function rssMb(pid: number): number {
   }
 }
 
+/** CPU seconds used by a process and its reaped children (utime+stime+cutime+cstime). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is the state (field 3); utime..cstime are fields 14..17
+    return [11, 12, 13, 14].reduce((a, i) => a + Number(fields[i] ?? 0), 0) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 interface RunResult {
   ok: boolean;
   secs: number;
@@ -139,14 +167,15 @@ interface RunResult {
   err?: string;
 }
 
-function runClient(bin: string, c: Case, port: number, file: string, out: string): Promise<RunResult> {
+function runClient(bin: string, c: Case, port: number, file: string, out: string, pin = true): Promise<RunResult> {
   const args =
     c.client === 'atftp'
       ? ['-g', '-r', file, '-l', out, '--option', `blksize ${c.blksize}`, ...(c.windowsize ? ['--option', `windowsize ${c.windowsize}`] : []), '127.0.0.1', String(port)]
       : ['-sS', '-o', out, '-w', '%{size_download}', '--tftp-blksize', String(c.blksize), `tftp://127.0.0.1:${port}/${file}`];
   const t0 = process.hrtime.bigint();
   return new Promise((resolve) => {
-    execFile(bin, args, { timeout: RUN_TIMEOUT_MS, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+    const [cmd, argv] = placed(pin ? clientCpu() : [], bin, args);
+    execFile(cmd, argv, { timeout: RUN_TIMEOUT_MS, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       let bytes = 0;
       if (out === '/dev/null') bytes = Number(String(stdout).trim()) || 0;
@@ -227,7 +256,8 @@ export async function main(): Promise<number> {
   const servers: Server[] = [];
   let failures = 0;
   try {
-    console.log(`# TFTP bench: ${FILE_MB} MiB file, REPS=${REPS}, loopback; ${os.cpus().length} CPUs, node ${process.version}`);
+    const where = TASKSET ? (PLACEMENT === 'shared' ? 'servers and clients on CPU 0' : 'servers on CPU 0, clients on CPU 1') : 'unpinned';
+    console.log(`# TFTP bench: ${FILE_MB} MiB file, REPS=${REPS}, loopback; ${os.cpus().length} CPUs, node ${process.version}; placement ${where}`);
     const bigName = `file${FILE_MB}m.bin`;
     const bigSha = makeFile(path.join(root, bigName), FILE_MB);
     const bigSize = FILE_MB * 1024 * 1024;
@@ -252,6 +282,7 @@ export async function main(): Promise<number> {
 
     // results[case][server] = MB/s per rep
     const results = new Map<string, Map<string, number[]>>();
+    const cpuUse = new Map<string, number[]>();
     const errors: string[] = [];
     for (let rep = 0; rep < REPS && !overdue(); rep++) {
       for (const c of CASES) {
@@ -260,19 +291,27 @@ export async function main(): Promise<number> {
         for (const s of servers) {
           const out = path.join(outDir, `${s.name}-${c.client}.bin`);
           fs.rmSync(out, { force: true });
+          const cpu0 = cpuSeconds(s.pid);
           const r = await runClient(bin, c, s.port, bigName, out);
+          await sleep(50); // let a forking server reap its child so its CPU is counted
+          const cpu = cpuSeconds(s.pid) - cpu0;
           const good = r.ok && r.bytes === bigSize && (rep > 0 || sha256File(out) === bigSha);
           fs.rmSync(out, { force: true });
           const row = results.get(c.label) ?? new Map<string, number[]>();
           results.set(c.label, row);
           const list = row.get(s.name) ?? [];
           row.set(s.name, list);
-          if (good) list.push(bigSize / 1e6 / r.secs);
+          if (good) {
+            list.push(bigSize / 1e6 / r.secs);
+            const cl = cpuUse.get(`${c.label}|${s.name}`) ?? [];
+            cl.push(cpu);
+            cpuUse.set(`${c.label}|${s.name}`, cl);
+          }
           else {
             errors.push(`${c.label} → ${s.name} rep ${rep + 1}: ${r.err ?? `got ${r.bytes} of ${bigSize} bytes or wrong content`}`);
             if (s.name === 'pxepoint') failures++;
           }
-          console.log(`  ${c.label.padEnd(16)} ${s.name.padEnd(10)} rep ${rep + 1}: ${good ? `${(bigSize / 1e6 / r.secs).toFixed(1)} MB/s` : 'FAILED'}`);
+          console.log(`  ${c.label.padEnd(16)} ${s.name.padEnd(10)} rep ${rep + 1}: ${good ? `${(bigSize / 1e6 / r.secs).toFixed(1)} MB/s, server CPU ${cpu.toFixed(2)} s` : 'FAILED'}`);
         }
       }
     }
@@ -280,10 +319,12 @@ export async function main(): Promise<number> {
     // Concurrency: CONC curl clients at blksize 1468 against pxepoint.
     let concLine = 'skipped (curl missing)';
     let concOk = false;
-    if (curl && !overdue()) {
+    if (CONC <= 0) concLine = 'skipped (BENCH_TFTP_CONC=0)';
+    else if (curl && !overdue()) {
       const c: Case = { label: 'curl 1468', client: 'curl', blksize: 1468 };
       const t0 = process.hrtime.bigint();
-      const runs = await Promise.all(Array.from({ length: CONC }, () => runClient(curl, c, pxe.port, concName, '/dev/null')));
+      // The clients are not pinned here: 32 processes on one CPU would measure that CPU.
+      const runs = await Promise.all(Array.from({ length: CONC }, () => runClient(curl, c, pxe.port, concName, '/dev/null', false)));
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       const okCount = runs.filter((r) => r.ok && r.bytes === concSize).length;
       concOk = okCount === CONC;
@@ -297,11 +338,19 @@ export async function main(): Promise<number> {
     // Table
     const names = servers.map((s) => s.name);
     console.log('');
-    console.log(`| case (${FILE_MB} MiB, median MB/s) | ${names.join(' | ')} |`);
+    console.log(`| case (${FILE_MB} MiB): median MB/s [min–max] · server CPU s | ${names.join(' | ')} |`);
     console.log(`|---|${names.map(() => '---').join('|')}|`);
     const med = (label: string, server: string): number | null => median(results.get(label)?.get(server) ?? []);
-    for (const c of CASES) console.log(`| ${c.label} | ${names.map((n) => fmt(med(c.label, n))).join(' | ')} |`);
+    const cell = (label: string, server: string): string => {
+      const xs = results.get(label)?.get(server) ?? [];
+      if (xs.length === 0) return 'n/a';
+      const cpu = median(cpuUse.get(`${label}|${server}`) ?? []);
+      // A forking server whose transfer children are not reaped into its counters shows 0.
+      return `${fmt(med(label, server))} [${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}] · ${cpu === null || !(cpu > 0) ? 'n/a' : cpu.toFixed(2)}`;
+    };
+    for (const c of CASES) console.log(`| ${c.label} | ${names.map((n) => cell(c.label, n)).join(' | ')} |`);
     console.log('');
+    console.log(`(server CPU = utime+stime of the server process and its reaped children per ${FILE_MB} MiB transfer: less sensitive to other load than MB/s)`);
 
     const verdict = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'MET' : 'MISSED');
     const p1468 = med('atftp 1468/w16', 'pxepoint');
@@ -313,7 +362,7 @@ export async function main(): Promise<number> {
     const h65 = med('curl 65464', 'tftpd-hpa');
     const r2 = p65 !== null && h65 !== null ? p65 / h65 : null;
     console.log(`ratio curl 65464: pxepoint / tftpd-hpa = ${fmt(r2, 'x')}  target ≥ 0.8x: ${verdict(r2 === null ? null : r2 >= 0.8)}`);
-    console.log(`concurrency: ${concLine}  target no failures: ${verdict(curl ? concOk : null)}`);
+    console.log(`concurrency: ${concLine}  target no failures: ${verdict(curl && CONC > 0 ? concOk : null)}`);
     console.log(`pxepoint server RSS, max sampled over the whole bench: ${maxRss.toFixed(1)} MB  target < 150 MB: ${verdict(maxRss > 0 ? maxRss < 150 : null)}`);
     for (const n of notes) console.log(`note: ${n}`);
     for (const e of errors) console.log(`error: ${e}`);

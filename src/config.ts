@@ -23,6 +23,20 @@ export interface TftpSettings {
   maxPerClient: number;
 }
 
+/** The PXE decision's settings (ConfigMgr's PXE tab, rules 45–56; docs/pxe.md). */
+export interface PxeConfig {
+  /** "Allow this distribution point to respond to incoming PXE requests" (rule 45). */
+  respond: boolean;
+  /** "Enable unknown computer support" (rule 46): off by default, as in ConfigMgr; --sample-site turns it on. */
+  unknownComputerSupport: boolean;
+  /** Nothing applies to a machine: stay silent ("Not serviced") or send the abort program (rule 71). */
+  whenNothingApplies: 'ignore' | 'abort';
+  /** Rule 56: MACs and SMBIOS GUIDs shared by several machines, never used to match a record. */
+  duplicateIdentifiers: string[];
+  /** Rule 68: seconds the F12/Enter prompt waits before booting the next device. */
+  promptTimeoutSeconds: number;
+}
+
 /** The DHCP responder (src/dhcp/server.ts; docs/dhcp.md "Listeners"). */
 export interface DhcpSettings {
   /** Full mode: one pool per subnet (relayed clients are matched by giaddr, local ones by interface). */
@@ -39,6 +53,25 @@ export interface DhcpSettings {
   serverAddress: string | null;
   /** Where clients listen (68); configurable for tests. */
   clientPort: number;
+}
+
+/**
+ * The dp role (src/content/dp-node.ts; docs/content.md). A DP process knows its
+ * site, its own DistributionPoint id and a credential: an admin API token of the
+ * site, read from `tokenFile` or the PXEPOINT_DP_TOKEN environment variable.
+ */
+export interface DpSettings {
+  /** The site's base URL ("http://site.example:8080/"); required for `--role dp` without site. */
+  siteUrl: string | null;
+  /** This DP's id in the site (`pxepoint dp list`). */
+  id: string | null;
+  tokenFile: string | null;
+  /** How often the DP asks the site what to hold. */
+  pollSeconds: number;
+  /** Scheduled content validation (re-hash everything held); 0 turns it off. */
+  validateMinutes: number;
+  /** The site's manifest-signing key (PEM file); default: fetched once over the authenticated API and pinned. */
+  sitePublicKeyFile: string | null;
 }
 
 export interface PxepointConfig {
@@ -58,6 +91,8 @@ export interface PxepointConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   tftp: TftpSettings;
   dhcp: DhcpSettings;
+  pxe: PxeConfig;
+  dp: DpSettings;
 }
 
 export const DEFAULT_CONFIG: PxepointConfig = {
@@ -74,6 +109,8 @@ export const DEFAULT_CONFIG: PxepointConfig = {
   logLevel: 'info',
   tftp: { maxBlksize: 65464, maxWindowsize: 64, timeoutMs: 1000, retries: 5, maxTransfers: 256, maxPerClient: 8 },
   dhcp: { pools: [], reservations: [], leaseSeconds: 3600, responseDelaySeconds: 0, macIgnoreListFile: null, serverAddress: null, clientPort: 68 },
+  pxe: { respond: true, unknownComputerSupport: false, whenNothingApplies: 'ignore', duplicateIdentifiers: [], promptTimeoutSeconds: 10 },
+  dp: { siteUrl: null, id: null, tokenFile: null, pollSeconds: 30, validateMinutes: 1440, sitePublicKeyFile: null },
 };
 
 const port = { type: 'integer', minimum: 0, maximum: 65535 };
@@ -146,10 +183,33 @@ const configSchema = {
         clientPort: port,
       },
     },
+    pxe: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        respond: { type: 'boolean' },
+        unknownComputerSupport: { type: 'boolean' },
+        whenNothingApplies: { type: 'string', enum: ['ignore', 'abort'] },
+        duplicateIdentifiers: { type: 'array', items: { type: 'string', minLength: 12, maxLength: 38 }, maxItems: 10_000 },
+        promptTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 300 },
+      },
+    },
+    dp: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        siteUrl: { type: ['string', 'null'], pattern: '^https?://' },
+        id: { type: ['string', 'null'], minLength: 1, maxLength: 64 },
+        tokenFile: { type: ['string', 'null'], minLength: 1 },
+        pollSeconds: { type: 'number', minimum: 0.05, maximum: 86_400 },
+        validateMinutes: { type: 'number', minimum: 0, maximum: 525_600 },
+        sitePublicKeyFile: { type: ['string', 'null'], minLength: 1 },
+      },
+    },
   },
 };
 
-export type ConfigOverrides = Partial<Omit<PxepointConfig, 'tftp' | 'dhcp'>> & { tftp?: Partial<TftpSettings>; dhcp?: Partial<DhcpSettings> };
+export type ConfigOverrides = Partial<Omit<PxepointConfig, 'tftp' | 'dhcp' | 'dp' | 'pxe'>> & { tftp?: Partial<TftpSettings>; dhcp?: Partial<DhcpSettings>; dp?: Partial<DpSettings>; pxe?: Partial<PxeConfig> };
 
 export function readConfigFile(file: string): ConfigOverrides {
   let text: string;
@@ -180,6 +240,8 @@ export function resolveConfig(file: ConfigOverrides = {}, flags: ConfigOverrides
     ...flags,
     tftp: { ...DEFAULT_CONFIG.tftp, ...file.tftp, ...flags.tftp },
     dhcp: { ...DEFAULT_CONFIG.dhcp, ...file.dhcp, ...flags.dhcp },
+    pxe: { ...DEFAULT_CONFIG.pxe, ...file.pxe, ...flags.pxe },
+    dp: { ...DEFAULT_CONFIG.dp, ...file.dp, ...flags.dp },
   };
   return { ...merged, dataDir: resolve(merged.dataDir), tftpRoot: resolve(merged.tftpRoot) };
 }

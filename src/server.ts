@@ -3,7 +3,7 @@
  * site when asked, and starts the listeners of the configured roles. The only
  * module that knows every room.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
@@ -16,8 +16,13 @@ import { buildHttpApp } from './http/app.js';
 import { subscribe } from './events.js';
 import type { SiteRepository } from './site/repository.js';
 import { startDhcpServer, type DhcpServer } from './dhcp/server.js';
-import { BootSessions, decidePxeBoot, prepareBoot, pxeSettings } from './pxe/index.js';
+import { BootSessions, bootFilesResolver, decidePxeBoot, prepareBoot, pxeSettings, startBootTimeline } from './pxe/index.js';
+import { composeResolvers, createDiskResolver } from './tftp/files.js';
+import { startTftpServer, type TftpServer } from './tftp/server.js';
 import { loadPolicySnapshot, type PolicySnapshot } from './policy/index.js';
+import { SiteContent } from './content/site-content.js';
+import { DpNode } from './content/dp-node.js';
+import { buildDpApp } from './http/dp/app.js';
 
 export const SAMPLE_SITE_FILE = fileURLToPath(new URL('../fixtures/sample-site/site.json', import.meta.url));
 
@@ -38,8 +43,14 @@ export interface RunningServer {
   adminToken: string | null;
   /** The DHCP role (ProxyDHCP or full), when the pxe role runs with DHCP on. */
   dhcp: DhcpServer | null;
+  /** The TFTP listener's port when the pxe role runs, else null. */
+  tftpPort: number | null;
   /** Boot sessions the DHCP responder opens (prepareBoot); the HTTP boot routes read them. */
   bootSessions: BootSessions | null;
+  /** Base URL of the content routes (content/…, dp/packages, share/…) of this process, if it serves them. */
+  contentUrl?: string | null;
+  /** The distribution point node, when this process runs the dp role without the site. */
+  dpNode?: DpNode | null;
   close(): Promise<void>;
 }
 
@@ -96,7 +107,14 @@ async function freshPolicySnapshot(repo: SiteRepository, log: Logger): Promise<{
 async function startPxeResponder(config: PxepointConfig, repo: SiteRepository, clientService: ClientService, sessions: BootSessions, log: Logger): Promise<{ dhcp: DhcpServer; close(): Promise<void> }> {
   const snapshot = await freshPolicySnapshot(repo, log);
   const dhcpMode = config.dhcpMode === 'full' ? 'full' : 'proxy';
-  const settings = pxeSettings({ interfaces: config.interfaces, responseDelaySeconds: config.dhcp.responseDelaySeconds });
+  const settings = pxeSettings({
+    interfaces: config.interfaces,
+    responseDelaySeconds: config.dhcp.responseDelaySeconds,
+    respond: config.pxe.respond,
+    unknownComputerSupport: config.pxe.unknownComputerSupport,
+    whenNothingApplies: config.pxe.whenNothingApplies,
+    duplicateIdentifiers: config.pxe.duplicateIdentifiers,
+  });
   try {
     const dhcp = await startDhcpServer({
       mode: dhcpMode,
@@ -121,7 +139,7 @@ async function startPxeResponder(config: PxepointConfig, repo: SiteRepository, c
       },
       log: { warn: (m) => log.warn(m), info: (m) => log.info(m) },
     });
-    const where = dhcp.endpoints.filter((e) => e.kind === 'dhcp').map((e) => e.interface ?? `${e.address} (all interfaces)`).join(', ');
+    const where = dhcp.endpoints.filter((e) => e.kind === 'dhcp').map((e) => e.interface ?? (e.address === '0.0.0.0' ? '0.0.0.0 (every interface)' : e.address)).join(', ');
     log.info(`DHCP ${dhcpMode === 'full' ? 'full mode' : 'ProxyDHCP'} listening on ${where}, ports ${config.dhcpPort} and ${config.pxePort}`);
     return {
       dhcp,
@@ -134,6 +152,38 @@ async function startPxeResponder(config: PxepointConfig, repo: SiteRepository, c
     snapshot.stop();
     throw e;
   }
+}
+
+/**
+ * The dp role without the site (src/content/dp-node.ts): its own content library
+ * pulled from the site named in `dp.siteUrl`, served on the HTTP port. The site's
+ * database is never opened here.
+ */
+async function startDistributionPoint(config: PxepointConfig, log: Logger): Promise<{ node: DpNode; url: string; close(): Promise<void> }> {
+  const { siteUrl, id, tokenFile } = config.dp;
+  const token = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : process.env.PXEPOINT_DP_TOKEN?.trim();
+  if (!siteUrl || !id || !token) {
+    throw new Error('the dp role needs dp.siteUrl, dp.id and a site API token (dp.tokenFile or PXEPOINT_DP_TOKEN) in the config file (docs/content.md)');
+  }
+  const node = await DpNode.open({
+    dataDir: config.dataDir, siteUrl, dpId: id, token, pollMs: config.dp.pollSeconds * 1000, validateMs: config.dp.validateMinutes * 60_000,
+    ...(config.dp.sitePublicKeyFile ? { publicKeyPem: readFileSync(config.dp.sitePublicKeyFile, 'utf8') } : {}),
+    log: { info: (m) => log.info({ component: 'dp' }, m), warn: (m) => log.warn({ component: 'dp' }, m) },
+  });
+  const app = await buildDpApp({ source: node });
+  try {
+    await app.listen({ host: config.listen, port: config.httpPort });
+  } catch (e) {
+    await node.close();
+    throw e;
+  }
+  node.start();
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.httpPort;
+  const host = config.listen === '0.0.0.0' || config.listen === '::' ? '127.0.0.1' : config.listen;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  log.info(`distribution point ${id} serving content at ${url} (site ${siteUrl})`);
+  return { node, url, async close() { await node.close(); await app.close(); } };
 }
 
 /** A site is "empty" when nothing but the built-ins exists. */
@@ -152,9 +202,20 @@ function logEvents(log: Logger): () => void {
 export async function startServer(config: PxepointConfig, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.logger ?? pino({ level: config.logLevel, redact: ['secret', 'token', 'req.headers.authorization'] });
   mkdirSync(config.dataDir, { recursive: true });
+  if (config.roles.includes('dp') && !config.roles.includes('site') && !config.roles.includes('pxe')) {
+    const dp = await startDistributionPoint(config, log);
+    return {
+      config, service: null as unknown as SiteService, clientService: null as unknown as ClientService, httpUrl: null, adminToken: null,
+      dhcp: null, tftpPort: null, bootSessions: null, contentUrl: dp.url, dpNode: dp.node, close: () => dp.close(),
+    };
+  }
   const repo = await openSqliteRepository({ dataDir: config.dataDir });
   const service = new SiteService(repo);
-  const clientService = new ClientService(repo);
+  // The site's content library (signing key, content-addressed store); only the site role serves it.
+  const content = config.roles.includes('site') ? await SiteContent.open(repo, config.dataDir) : null;
+  const clientService = new ClientService(repo, content ? {
+    contentSigningKey: () => ({ alg: 'ed25519', keyId: content.key.keyId, publicKey: content.publicKeyPem() }),
+  } : {});
   const closers: (() => Promise<void> | void)[] = [() => repo.close(), () => clientService.close()];
   closers.unshift(logEvents(log));
 
@@ -171,9 +232,22 @@ export async function startServer(config: PxepointConfig, opts: StartOptions = {
       log.info(`data directory ${config.dataDir} already holds a site; the sample was not loaded again`);
     }
 
+    // Boot sessions: opened by the DHCP responder, read by the HTTP boot routes, TFTP and the timeline.
+    const bootSessions = config.roles.includes('pxe') ? new BootSessions() : null;
+    if (bootSessions) {
+      const timeline = startBootTimeline({ store: repo.bootEvents, sessions: bootSessions, onError: (e) => log.warn({ err: e }, "could not record a boot timeline event") });
+      closers.unshift(() => timeline.flush());
+      closers.unshift(() => timeline.stop());
+    }
+
     let httpUrl: string | null = null;
     if (config.roles.includes('site')) {
-      const app = await buildHttpApp({ service, clientService, logger: log });
+      // The site's content library: its DP routes make a one-process site its own distribution point.
+      const app = await buildHttpApp({
+        service, clientService, logger: log,
+        ...(content ? { content } : {}),
+        ...(bootSessions ? { boot: { sessions: bootSessions, filesRoot: config.tftpRoot, promptTimeoutSeconds: config.pxe.promptTimeoutSeconds } } : {}),
+      });
       try {
         await app.listen({ host: config.listen, port: config.httpPort });
       } catch (e) {
@@ -189,17 +263,50 @@ export async function startServer(config: PxepointConfig, opts: StartOptions = {
       httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     }
 
+    let tftp: TftpServer | null = null;
+    if (bootSessions) {
+      // TFTP scripts have no Host header: they name the HTTP listener by the address DHCP advertises.
+      const httpBase = (client: { address: string }): string => {
+        const port = httpUrl ? new URL(httpUrl).port : String(config.httpPort);
+        const host = config.dhcp.serverAddress ?? (config.listen !== '0.0.0.0' && config.listen !== '::' ? config.listen : client.address === '127.0.0.1' ? '127.0.0.1' : null);
+        return host ? `http://${host}:${port}` : (httpUrl ?? `http://127.0.0.1:${port}`);
+      };
+      try {
+        tftp = await startTftpServer({
+          address: config.listen,
+          port: config.tftpPort,
+          root: config.tftpRoot,
+          resolver: composeResolvers(
+            bootFilesResolver(bootSessions, { baseUrl: httpBase, script: { promptTimeoutSeconds: config.pxe.promptTimeoutSeconds }, variables: {} }),
+            createDiskResolver(config.tftpRoot),
+          ),
+          ...config.tftp,
+        });
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (err.code === 'EADDRINUSE') throw new Error(`TFTP port ${config.tftpPort} on ${config.listen} is already in use; pick another with --tftp-port N`);
+        if (err.code === 'EACCES') throw new Error(`not allowed to listen on TFTP port ${config.tftpPort}; run as root, grant CAP_NET_BIND_SERVICE, or use --tftp-port above 1023`);
+        throw e;
+      }
+      const t = tftp;
+      closers.unshift(() => t.close());
+      log.info(`TFTP serving ${config.tftpRoot} on ${config.listen}:${t.port}`);
+    }
+
     let dhcp: DhcpServer | null = null;
-    let bootSessions: BootSessions | null = null;
-    if (config.roles.includes('pxe') && config.dhcpMode !== 'off') {
-      bootSessions = new BootSessions();
+    if (bootSessions && config.dhcpMode !== 'off') {
       const responder = await startPxeResponder(config, repo, clientService, bootSessions, log);
       dhcp = responder.dhcp;
       closers.unshift(() => responder.close());
     } else if (config.interfaces.length > 0) {
       log.warn('--interface has no effect without DHCP (--dhcp-mode off or no pxe role)');
     }
-    if (config.roles.includes('dp') && !config.roles.includes('site')) log.warn('the dp role on its own is not available yet (content issue)');
+    let dpNode: DpNode | null = null;
+    if (config.roles.includes('dp') && !config.roles.includes('site')) {
+      const dp = await startDistributionPoint(config, log);
+      dpNode = dp.node;
+      closers.unshift(() => dp.close());
+    }
 
     return {
       config,
@@ -208,7 +315,10 @@ export async function startServer(config: PxepointConfig, opts: StartOptions = {
       httpUrl,
       adminToken,
       dhcp,
+      tftpPort: tftp?.port ?? null,
       bootSessions,
+      contentUrl: httpUrl ? `${httpUrl}/` : null,
+      dpNode,
       async close() {
         for (const c of closers) await c();
       },

@@ -15,6 +15,8 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ContentFile } from '../policy/client-api.js';
 import type { Package } from '../site/model.js';
+import type { SiteRepository } from '../site/repository.js';
+import type { ContentManifest } from '../content/types.js';
 
 /** Streams one file through SHA-256. */
 export async function sha256File(file: string): Promise<string> {
@@ -42,8 +44,30 @@ export class ContentCatalogue {
   /** "id@version" → files; a promise, so concurrent policy requests hash a package once. */
   readonly #files = new Map<string, Promise<ContentFile[]>>();
 
-  /** The files of a package version; [] when it has no source folder (or the folder is missing). */
-  filesOf(pkg: Package): Promise<ContentFile[]> {
+  /** With a repository, files come from the signed manifest of the newest content version (src/content/). */
+  constructor(private readonly repo?: () => SiteRepository) {}
+
+  /**
+   * The files of a package's newest version: from the content library's manifest
+   * when the package has one (rule 17: the newest), else hashed from its source
+   * folder (packages whose content was never added to the library); [] when neither.
+   */
+  async filesOf(pkg: Package): Promise<ContentFile[]> {
+    const latest = this.repo ? await this.repo().content.latestVersion(pkg.id) : undefined;
+    if (latest) {
+      const key = `${pkg.id}@library@${latest.version}`;
+      let files = this.#files.get(key);
+      if (files === undefined) {
+        const m = JSON.parse(latest.manifestJson) as ContentManifest;
+        files = Promise.resolve(m.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })));
+        this.#files.set(key, files);
+      }
+      return files;
+    }
+    return this.#fromSource(pkg);
+  }
+
+  #fromSource(pkg: Package): Promise<ContentFile[]> {
     if (pkg.sourcePath === null) return Promise.resolve([]);
     const key = `${pkg.id}@${pkg.version}@${pkg.sourcePath}`;
     let files = this.#files.get(key);

@@ -3,10 +3,61 @@
  * (policy/client-api.ts): each offered deployment with its task sequence steps
  * and the packages they use, with file hashes and locations.
  */
-import type { PolicyDeployment, PolicyPackage, PolicyStep } from '../policy/client-api.js';
+import { contentLocations, dpPackageUrls, packageShareUrl } from '../content/locations.js';
+import type { PolicyContentSource, PolicyDeployment, PolicyPackage, PolicyStep } from '../policy/client-api.js';
 import type { OfferedDeployment, PolicySnapshot } from '../policy/types.js';
-import type { ClientDeploymentStatus } from '../site/model.js';
+import type { BoundaryGroup, ClientDeploymentStatus, Deployment, DistributionPoint, Package, Variable } from '../site/model.js';
 import type { ContentCatalogue } from './client-content.js';
+
+/** What locating content needs besides the snapshot (issue 6, content/locations.ts). */
+export interface ContentSites {
+  /** The client's address as the site saw the policy request. */
+  clientIp: string | null;
+  boundaryGroups: readonly BoundaryGroup[];
+  distributionPoints: readonly DistributionPoint[];
+  /** The site's own content route: after every DP, only when no DP qualifies, or never. */
+  siteUse: 'always' | 'last-resort' | 'never';
+  /** Whether a DP holds a package version (the content library); undefined when not known. */
+  packageAvailability?: (distributionPointId: string, packageId: string, version: number) => boolean | undefined;
+}
+
+/** Rule 120: the engine variables a deployment option implies. */
+function engineVariablesOf(option: Deployment['distributionPoints']['deploymentOption']): Variable[] {
+  if (option === 'download-when-needed') return [{ name: '_SMSTSDownloadOnDemand', value: 'true' }];
+  if (option === 'access-directly') return [{ name: '_SMSTSRunFromDP', value: 'true' }];
+  return [];
+}
+
+/** A package's locations in rule 124 order; without `sites`, the site's own route only (as before issue 6). */
+function packageSources(pkg: Package, deployment: Deployment, contentBase: string, sites: ContentSites | undefined): PolicyContentSource[] {
+  const siteFiles = `${contentBase}${encodeURIComponent(pkg.id)}/`;
+  // The site serves the package's source folder as is: for "access directly" it is the share (docs/content.md).
+  const siteSource: PolicyContentSource = {
+    filesUrl: siteFiles, manifestUrl: null, shareUrl: pkg.copyToPackageShare ? siteFiles : null, distributionPointId: 'site', source: 'site',
+  };
+  if (!sites) return [siteSource];
+  const dps = new Map(sites.distributionPoints.map((dp) => [dp.id, dp]));
+  const availability = sites.packageAvailability;
+  const locations = contentLocations({
+    clientIp: sites.clientIp,
+    boundaryGroups: sites.boundaryGroups,
+    distributionPoints: sites.distributionPoints,
+    deployment,
+    ...(availability ? { packageAvailability: (dpId: string) => availability(dpId, pkg.id, pkg.version) } : {}),
+    site: sites.siteUse === 'never' ? null : { url: contentBase, use: sites.siteUse },
+  });
+  return locations.map((l): PolicyContentSource => {
+    if (l.source === 'site') return siteSource;
+    const dp = dps.get(l.distributionPointId);
+    return {
+      ...dpPackageUrls(l.url, pkg.id, pkg.version),
+      shareUrl: pkg.copyToPackageShare ? packageShareUrl(dp?.shareUrl ?? null, pkg.id) : null,
+      distributionPointId: l.distributionPointId,
+      source: l.source,
+      ...(l.failoverMinutes !== undefined ? { failoverMinutes: l.failoverMinutes } : {}),
+    };
+  });
+}
 
 /** The snapshot with one device's execution history replaced by a fresh read (rerun rules 36–39). */
 export function withHistory(snap: PolicySnapshot, deviceId: string | null, history: readonly ClientDeploymentStatus[]): PolicySnapshot {
@@ -36,7 +87,7 @@ export function packageIdsOf(deploymentId: string, snap: PolicySnapshot): string
 
 /** One offered deployment as the client receives it; null if its task sequence vanished meanwhile. */
 export async function policyDeployment(
-  o: OfferedDeployment, snap: PolicySnapshot, contentBase: string, content: ContentCatalogue,
+  o: OfferedDeployment, snap: PolicySnapshot, contentBase: string, content: ContentCatalogue, sites?: ContentSites,
 ): Promise<PolicyDeployment | null> {
   const deployment = snap.deployments.get(o.deploymentId);
   const ts = snap.taskSequences.get(o.taskSequenceId);
@@ -67,12 +118,16 @@ export async function policyDeployment(
     } catch {
       // Source folder missing or unreadable: nothing to verify yet (the content issue reports it).
     }
-    packages.push({ id: pkg.id, name: pkg.name, version: pkg.version, files, locations: [`${contentBase}${encodeURIComponent(pkg.id)}/`] });
+    const sources = packageSources(pkg, deployment, contentBase, sites);
+    packages.push({ id: pkg.id, name: pkg.name, version: pkg.version, files, locations: sources.map((x) => x.filesUrl), sources });
   }
   return {
     ...o,
     taskSequence: { id: ts.id, name: ts.name, bootImageId: ts.bootImageId, steps },
     packages,
     deploymentOption: deployment.distributionPoints.deploymentOption,
+    // Rule 16: pre-caching needs an Available deployment.
+    preDownload: deployment.general.preDownload && deployment.deploymentSettings.purpose === 'available',
+    engineVariables: engineVariablesOf(deployment.distributionPoints.deploymentOption),
   };
 }

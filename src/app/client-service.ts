@@ -13,14 +13,14 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { invalid, notFound } from '../errors.js';
 import { publish, subscribe } from '../events.js';
 import type {
-  IdentifyRequest, IdentifyResponse, PolicyDeployment, PolicyResponse, StatusReport, StatusResponse, VariablesResponse,
+  ContentSigningKey, IdentifyRequest, IdentifyResponse, PolicyDeployment, PolicyResponse, StatusReport, StatusResponse, VariablesResponse,
 } from '../policy/client-api.js';
 import { loadPolicySnapshot, selectPolicy } from '../policy/index.js';
 import type { OfferedDeployment, PolicyDecision, PolicyRequest, PolicySnapshot } from '../policy/types.js';
 import { collectionMembers } from '../site/membership.js';
 import {
   CLIENT_STATES, X64_UNKNOWN_ID, X86_UNKNOWN_ID,
-  type BootToken, type ClientDeploymentStatus, type ClientKey, type ClientSession, type Device, type StatusMessage, type Variable,
+  type BootToken, type ClientDeploymentStatus, type ClientKey, type ClientSession, type Device, type DpPackageState, type StatusMessage, type Variable,
 } from '../site/model.js';
 import type { SiteRepository } from '../site/repository.js';
 import {
@@ -30,7 +30,7 @@ import {
 import { ContentCatalogue, resolvePackageFile } from './client-content.js';
 import { ambiguousIdentity, clientForbidden, clientUnauthenticated, contentNotFound, type CredentialKind } from './client-errors.js';
 import { checkBinding, normaliseClaim, resolveIdentity, type BoundIdentity, type Claim } from './client-identity.js';
-import { packageIdsOf, policyDeployment, withHistory } from './client-policy.js';
+import { packageIdsOf, policyDeployment, withHistory, type ContentSites } from './client-policy.js';
 import { devicesMatching, newDeviceId, promoteProvisional, recordUnknownComputer, type RecordContext } from './client-records.js';
 import { bootTokenIssue, identifyBody, statusBody } from './client-schemas.js';
 import { bucketOf, checkTransition, messageIdFor, STARTED, STATE_NAMES, type SummaryBucket } from './client-state.js';
@@ -66,6 +66,17 @@ export interface ClientServiceOptions {
    */
   snapshotMaxAgeMs?: number;
   policy?: PolicyEngine;
+  /**
+   * Issue 6: whether the site's own content route is a content location —
+   * after every distribution point (`always`, the default: the site holds every
+   * package's source), only when no DP qualifies for the client (`last-resort`),
+   * or `never` (DPs only, as ConfigMgr). docs/content.md.
+   */
+  siteContentSource?: 'always' | 'last-resort' | 'never';
+  /** Issue 6: the key DP manifests are signed with, handed to clients in policy (null: none). */
+  contentSigningKey?: () => ContentSigningKey | null | Promise<ContentSigningKey | null>;
+  /** Issue 6: whether a DP holds a package version (the content library); undefined when not known. */
+  packageAvailability?: ContentSites['packageAvailability'];
 }
 
 export interface IssueBootTokenInput {
@@ -129,7 +140,10 @@ export class ClientService {
   readonly #contentBase: string | undefined;
   readonly #snapshotMaxAgeMs: number;
   readonly #engine: PolicyEngine;
-  readonly #content = new ContentCatalogue();
+  readonly #siteContentSource: NonNullable<ClientServiceOptions['siteContentSource']>;
+  readonly #contentSigningKey: ClientServiceOptions['contentSigningKey'];
+  readonly #packageAvailability: ClientServiceOptions['packageAvailability'];
+  readonly #content = new ContentCatalogue(() => this.repo);
   /** Bumped by every site change; a cached snapshot of an older version is rebuilt. */
   #siteVersion = 0;
   #snapshot: { version: number; builtAt: number; value: Promise<PolicySnapshot> } | null = null;
@@ -145,6 +159,9 @@ export class ClientService {
     this.#contentBase = options.contentBaseUrl;
     this.#snapshotMaxAgeMs = options.snapshotMaxAgeMs ?? 30_000;
     this.#engine = options.policy ?? DEFAULT_POLICY_ENGINE;
+    this.#siteContentSource = options.siteContentSource ?? 'always';
+    this.#contentSigningKey = options.contentSigningKey;
+    this.#packageAvailability = options.packageAvailability;
   }
 
   /** Stops listening for site changes. */
@@ -350,13 +367,22 @@ export class ClientService {
    * `siteUrl`: how the client reached the site (scheme://host[:port]); package
    * locations are absolute URLs under it unless `contentBaseUrl` was configured.
    */
-  async policy(session: ClientSession, siteUrl?: string): Promise<PolicyResponse> {
+  async policy(session: ClientSession, siteUrl?: string, origin: RequestOrigin = {}): Promise<PolicyResponse> {
     const { decision, snapshot } = await this.#decide(session);
     const contentBase = this.#contentBase ?? `${siteUrl ?? ''}/client/content/`;
+    // Rule 124: content locations by the boundary groups of the address the request came from.
+    const [boundaryGroups, distributionPoints, contentSigning] = await Promise.all([
+      this.repo.boundaryGroups.list(), this.repo.distributionPoints.list(), this.#contentSigningKey?.() ?? null,
+    ]);
+    const availability = this.#packageAvailability ?? (await this.#libraryAvailability());
+    const sites: ContentSites = {
+      clientIp: origin.remoteAddress ?? null, boundaryGroups, distributionPoints, siteUse: this.#siteContentSource,
+      ...(availability ? { packageAvailability: availability } : {}),
+    };
     const built = new Map<string, Promise<PolicyDeployment | null>>();
     const build = (o: OfferedDeployment): Promise<PolicyDeployment | null> => {
       let p = built.get(o.deploymentId);
-      if (p === undefined) built.set(o.deploymentId, (p = policyDeployment(o, snapshot, contentBase, this.#content)));
+      if (p === undefined) built.set(o.deploymentId, (p = policyDeployment(o, snapshot, contentBase, this.#content, sites)));
       return p;
     };
     const offered = (await Promise.all(decision.offered.map(build))).filter((d): d is PolicyDeployment => d !== null);
@@ -366,6 +392,27 @@ export class ClientService {
       prompt: decision.prompt,
       preferredError: decision.preferredError,
       excluded: decision.excluded,
+      contentSigning,
+    };
+  }
+
+  /**
+   * What the content library says each DP holds: a DP holds a package version
+   * when its state is `available` at that version; a DP with no state for the
+   * package was never sent it. Undefined (unknown: every DP is listed) when the
+   * store has no content records.
+   */
+  async #libraryAvailability(): Promise<ContentSites['packageAvailability']> {
+    let states: DpPackageState[];
+    try {
+      states = await this.repo.content.listDpStates();
+    } catch {
+      return undefined;
+    }
+    const byKey = new Map(states.map((st) => [`${st.distributionPointId}\0${st.packageId}`, st]));
+    return (dpId, packageId, version) => {
+      const st = byKey.get(`${dpId}\0${packageId}`);
+      return st !== undefined && st.state === 'available' && st.version === version;
     };
   }
 

@@ -18,6 +18,7 @@ import type {
 } from '../site/model.js';
 import type { IdKind, SiteRepository, StatusMessageQuery } from '../site/repository.js';
 import { HANDLERS, type EntityByKind } from './entities.js';
+import { distributeForDeployment } from '../content/distribution.js';
 import * as S from './schemas.js';
 import { validateInput } from './validate.js';
 
@@ -171,6 +172,8 @@ export class SiteService {
         modifiedAt: now,
       };
       await tx.deployments.insert(deployment);
+      // "Automatically distribute content for dependencies" (rule 3; src/content/distribution.ts).
+      await distributeForDeployment(tx, deployment, actor, now);
       await this.audit(tx, actor, `deployed task sequence ${deployment.taskSequenceId} to collection ${deployment.collectionId} as ${deployment.id}`,
         { action: 'create', entity: 'deployments', id: deployment.id }, { deploymentId: deployment.id });
       if (outcome.highRisk.accepted && outcome.highRisk.warnings.length > 0) {

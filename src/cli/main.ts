@@ -11,6 +11,7 @@ import { clearPxeCommand, messagesCommand, settingsCommand, tokenCommand } from 
 import { serveCommand } from './commands/serve.js';
 import { clientCommand } from './commands/client.js';
 import { templateCommand } from './commands/template.js';
+import { addContentCommand, contentCommand } from './commands/content.js';
 
 const USAGE = `pxepoint — PXE and boot-media provisioning server
 
@@ -29,7 +30,9 @@ usage: pxepoint <command> [...]   (every command takes --help; data commands tak
   clear-pxe                  Clear Required PXE Deployments on a device or collection
   settings                   site settings (deployment verification)
   messages                   status and audit messages
-  client                     the reference client: identify, pick a deployment, run it (docs/client.md)`;
+  client                     the reference client: identify, pick a deployment, run it (docs/client.md)
+  package add-content ID --source DIR   a new content version (content library, docs/content.md)
+  content status|distribute|validate    package content on distribution points`;
 
 /** Where an API-worded message needs the CLI's spelling. */
 const CLI_HINTS: Record<string, string> = {
@@ -49,6 +52,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   messages: messagesCommand,
   client: clientCommand,
   ...Object.fromEntries(ENTITY_COMMANDS.map((c) => [c, (argv: string[]) => entityCommand(c, argv)])),
+  content: contentCommand,
+  // `package add-content` is the content library's; every other `package` subcommand is the entity's.
+  package: (argv: string[]) => (argv[0] === 'add-content' ? addContentCommand(argv.slice(1)) : entityCommand('package', argv)),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -13,7 +13,8 @@
  *   not stop it (reporter.ts).
  */
 import { join } from 'node:path';
-import type { PolicyDeployment, PolicyStep } from '../policy/client-api.js';
+import type { ContentSigningKey, PolicyDeployment, PolicyPackage, PolicyStep } from '../policy/client-api.js';
+import type { BootSource } from '../policy/types.js';
 import type { StatusReport } from '../policy/client-api.js';
 import type { Variable } from '../site/model.js';
 import type { FetchLike } from './api.js';
@@ -75,12 +76,26 @@ export interface RunOptions {
   contentHeaders?: (url: string) => Record<string, string>;
   /** Called after each step (console progress). */
   onStep?: (record: StepRecord) => void;
+  /** Where the machine booted from: "download all content first" is for full-OS clients only (rule 9). Default pxe. */
+  bootSource?: BootSource;
+  /** The site's content-signing key from policy (DP manifests must verify with it). */
+  signingKey?: ContentSigningKey | null;
 }
 
 function intVar(env: TaskSequenceEnvironment, name: string, fallback: number, max: number): number {
   const v = env.get(name);
   if (v === undefined || !/^\d+$/.test(v.trim())) return fallback;
   return Math.min(Number(v.trim()), max);
+}
+
+/** Rule 122: SMSTSDownloadRetryCount (default 2) and SMSTSDownloadRetryDelay (default 15 s) from the run's variables. */
+export function downloadSettingsFrom(env: TaskSequenceEnvironment, verify: boolean, fileTimeoutMs?: number): DownloadSettings {
+  return {
+    verify,
+    retryCount: intVar(env, 'SMSTSDownloadRetryCount', 2, 10),
+    retryDelayMs: intVar(env, 'SMSTSDownloadRetryDelay', 15, 600) * 1000,
+    fileTimeoutMs: fileTimeoutMs ?? 30 * 60_000,
+  };
 }
 
 /** Steps come from policy; a `disabled` flag is honoured if the site sends one (rule: disabled steps never run). */
@@ -90,23 +105,21 @@ export async function runTaskSequence(opts: RunOptions): Promise<RunResult> {
   const { deployment: d, env, log, reporter, targetDir } = opts;
   const now = opts.now ?? (() => new Date());
   const ts = d.taskSequence;
-  const content = new ContentCache(targetDir, opts.fetch, log, opts.sleep ?? defaultSleep, opts.contentHeaders);
+  const content = new ContentCache(targetDir, opts.fetch, log, opts.sleep ?? defaultSleep, opts.contentHeaders, { signingKey: opts.signingKey ?? null });
+  const bootSource = opts.bootSource ?? 'pxe';
 
-  // Engine variables (read-only, rule 113), rules 109 and 120.
+  // Engine variables (read-only, rule 113), rules 109 and 120: as the site sends them, else from the option.
   env.setEngine('_SMSTSAdvertID', d.deploymentId);
   env.setEngine('_SMSTSPackageID', ts.id);
   env.setEngine('_SMSTSPackageName', ts.name);
   env.setEngine('_SMSTSLogPath', join(targetDir, LOG_DIR));
   env.setEngine('_PXPTargetDir', targetDir);
-  if (d.deploymentOption === 'access-directly') env.setEngine('_SMSTSRunFromDP', 'true');
-  else env.setEngine('_SMSTSDownloadOnDemand', 'true');
+  const optionVariables = d.engineVariables
+    ?? (d.deploymentOption === 'access-directly' ? [{ name: '_SMSTSRunFromDP', value: 'true' }]
+      : d.deploymentOption === 'download-when-needed' ? [{ name: '_SMSTSDownloadOnDemand', value: 'true' }] : []);
+  for (const v of optionVariables) if (v.name === '_SMSTSRunFromDP' || v.name === '_SMSTSDownloadOnDemand') env.setEngine(v.name, v.value);
 
-  const downloadSettings = (accessDirectly: boolean): DownloadSettings => ({
-    verify: !accessDirectly,
-    retryCount: intVar(env, 'SMSTSDownloadRetryCount', 2, 10),
-    retryDelayMs: intVar(env, 'SMSTSDownloadRetryDelay', 15, 600) * 1000,
-    fileTimeoutMs: opts.fileTimeoutMs ?? 30 * 60_000,
-  });
+  const downloadSettings = (accessDirectly: boolean): DownloadSettings => downloadSettingsFrom(env, !accessDirectly, opts.fileTimeoutMs);
   const ctx: StepContext = {
     targetDir, deployment: d, env, content, log, downloadSettings,
     commandTimeoutMs: opts.commandTimeoutMs ?? 60 * 60_000,
@@ -117,16 +130,25 @@ export async function runTaskSequence(opts: RunOptions): Promise<RunResult> {
     reporter.send({ deploymentId: d.deploymentId, state: kind.state, messageId: kind.messageId, message, ...extra });
 
   log.info(`==== task sequence ${ts.id} "${ts.name}" from deployment ${d.deploymentId} (${d.purpose}, ${d.deploymentOption}), ${ts.steps.length} step(s), target ${targetDir}`);
-  if (d.deploymentOption === 'access-directly') {
-    log.warn('!!! deployment option "access content directly from a distribution point": package hashes are NOT verified for this run (rule 117)');
-  }
-  await report(STATUS.started, `${STATUS.started.text}: ${ts.name} (${ts.id})`);
+  const direct = d.deploymentOption === 'access-directly';
+  const directNote = direct ? ' — WARNING: access content directly from a distribution point: package hashes are NOT verified (rule 117)' : '';
+  if (direct) log.warn('!!! deployment option "access content directly from a distribution point": package hashes are NOT verified for this run (rule 117)');
+  await report(STATUS.started, `${STATUS.started.text}: ${ts.name} (${ts.id})${directNote}`);
 
   const records: StepRecord[] = [];
   const unverified = new Set<string>();
   let restartRequested = false;
   let failedAt: StepRecord | null = null;
   const steps = [...ts.steps].sort((a, b) => a.index - b.index);
+
+  // "Download all content locally before starting" (rules 9, 123): every package first; any failure fails the run before step 1.
+  if (d.deploymentOption === 'download-all-first') {
+    const before = await downloadAllFirst(d, steps, content, downloadSettings, bootSource, log);
+    if (before !== null) {
+      failedAt = { index: -1, name: 'Download all content', type: 'download-all-first', result: 'failed', message: before.message, failure: before.failure, durationMs: 0 };
+      log.error(before.message);
+    }
+  }
 
   for (const step of steps) {
     if (failedAt) {
@@ -181,6 +203,15 @@ export async function runTaskSequence(opts: RunOptions): Promise<RunResult> {
   }
 
   const variables = env.runTimeVariables();
+  if (failedAt?.index === -1) {
+    // Nothing ran: the run failed while getting its content (rule 123).
+    const final = await report(STATUS.failed, `${STATUS.failed.text}: ${failedAt.message}`, { variables });
+    log.info(`==== task sequence ${ts.id} FAILED before its first step: ${failedAt.message}`);
+    return {
+      deploymentId: d.deploymentId, taskSequenceId: ts.id, taskSequenceName: ts.name, succeeded: false, steps: records,
+      unverifiedPackages: [], restartRequested: false, variables, deviceId: final?.deviceId ?? null, statusSent: reporter.sent, statusFailed: reporter.failed,
+    };
+  }
   const unverifiedNote = unverified.size ? `; content used WITHOUT hash verification (rule 117): ${[...unverified].join(', ')}` : '';
   const final = failedAt
     ? await report(STATUS.failed, `${STATUS.failed.text}: step ${failedAt.index} "${failedAt.name}" failed: ${failedAt.message}${unverifiedNote}`, { stepIndex: failedAt.index, variables })
@@ -201,4 +232,36 @@ export async function runTaskSequence(opts: RunOptions): Promise<RunResult> {
     statusSent: reporter.sent,
     statusFailed: reporter.failed,
   };
+}
+
+/**
+ * Rule 9: "download all content first" is not offered to media and PXE; a
+ * WinPE client that gets it anyway refuses. Otherwise every package the
+ * enabled steps use is fetched (verified) before the first step, except images
+ * an Apply OS Image step reads directly (its own rule 117 option). Null when
+ * all is there; else why not.
+ */
+async function downloadAllFirst(
+  d: PolicyDeployment, steps: PolicyStep[], content: ContentCache, settings: (accessDirectly: boolean) => DownloadSettings,
+  bootSource: BootSource, log: RunLog,
+): Promise<{ failure: string; message: string } | null> {
+  if (bootSource !== 'full-os') {
+    return {
+      failure: 'option-not-allowed',
+      message: `deployment ${d.deploymentId} says "download all content locally before starting", which is not offered to ${bootSource === 'pxe' ? 'PXE' : 'boot media'} clients (rule 9); nothing was run. Change the deployment option to "download content locally when needed"`,
+    };
+  }
+  const used = new Map<string, PolicyPackage>();
+  for (const step of steps) {
+    if (isDisabled(step) || !step.packageId) continue;
+    if (step.type === 'apply-image' && step.accessContentDirectly) continue; // read directly when its step runs
+    const pkg = d.packages.find((p) => p.id === step.packageId);
+    if (pkg) used.set(pkg.id, pkg);
+  }
+  log.info(`download all content before starting: ${used.size} package(s): ${[...used.keys()].join(', ') || '(none)'}`);
+  for (const pkg of used.values()) {
+    const r = await content.ensure(pkg, settings(false));
+    if (!r.ok) return { failure: r.reason, message: `download all content before starting: ${r.message}` };
+  }
+  return null;
 }

@@ -13,7 +13,9 @@ import { TaskSequenceEnvironment } from './environment.js';
 import { identifyRequest, type ClientIdentity } from './identity.js';
 import { FileLog, type Level } from './log.js';
 import { StatusReporter } from './reporter.js';
-import { LOG_DIR, LOG_FILE, runTaskSequence, type RunResult, type StepRecord } from './runner.js';
+import { ContentCache } from './content.js';
+import { preDownload, preDownloadable, type PreDownloadResult } from './pre-download.js';
+import { downloadSettingsFrom, LOG_DIR, LOG_FILE, runTaskSequence, type RunResult, type StepRecord } from './runner.js';
 import { assignmentRetry, chooseInteractively, EXIT, selectDeployment, type AskLine, type Selection } from './select.js';
 
 export interface ClientSessionOptions {
@@ -35,6 +37,8 @@ export interface ClientSessionOptions {
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
   onStep?: (record: StepRecord) => void;
+  /** Rule 16: pre-cache the content of Available deployments that ask for it, run nothing. */
+  preDownload?: boolean;
 }
 
 export interface ClientSessionResult {
@@ -47,6 +51,8 @@ export interface ClientSessionResult {
   excluded: PolicyResponse['excluded'];
   selection: { deploymentId: string; how: string } | null;
   run: RunResult | null;
+  /** With `preDownload`: what was pre-cached per deployment. */
+  preDownload: PreDownloadResult[] | null;
   logPath: string;
 }
 
@@ -62,7 +68,7 @@ export async function runClientSession(opts: ClientSessionOptions): Promise<Clie
   if (cred) log.redact([cred.kind === 'pxe-token' ? cred.token : cred.kind === 'client-key' ? cred.key : cred.secret]);
 
   const result: ClientSessionResult = {
-    exitCode: EXIT.ok, message: null, errorCode: null, identity: null, offered: [], excluded: [], selection: null, run: null, logPath,
+    exitCode: EXIT.ok, message: null, errorCode: null, identity: null, offered: [], excluded: [], selection: null, run: null, preDownload: null, logPath,
   };
   const stop = (exitCode: number, message: string, errorCode: string | null = null): ClientSessionResult => {
     (exitCode === EXIT.ok ? log.info : log.error).call(log, message);
@@ -119,6 +125,22 @@ export async function runClientSession(opts: ClientSessionOptions): Promise<Clie
   for (const x of result.excluded) log.info(`deployment ${x.deploymentId} not offered: ${x.reason}`);
   log.info(`offered: ${result.offered.map((d) => d.deploymentId).join(', ') || '(none)'}; auto-run: ${policy.autoRun?.deploymentId ?? '(none)'}`);
 
+  const contentHeaders = (url: string): Record<string, string> =>
+    sameOrigin(url, api.siteUrl) && api.sessionToken ? { authorization: `Bearer ${api.sessionToken}` } : {};
+  const fetchFn: FetchLike = opts.fetch ?? ((input, init) => fetch(input, init));
+  const signingKey = policy.contentSigning ?? null;
+
+  if (opts.preDownload) {
+    const wanted = preDownloadable(policy, log);
+    if (wanted.length === 0) return stop(EXIT.noTaskSequence, 'no offered deployment asks for pre-download (rule 16: Available deployments with "Pre-download content" set)');
+    const cache = new ContentCache(targetDir, fetchFn, log, sleep, contentHeaders, { signingKey });
+    const reporter = new StatusReporter(api, log, (env.get('SMSTSDisableStatusRetry') ?? '').toLowerCase() === 'true');
+    result.preDownload = await preDownload(wanted, cache, downloadSettingsFrom(env, true, opts.fileTimeoutMs), reporter, log);
+    for (const r of result.preDownload) write(`pre-download ${r.deploymentId}: ${r.ok ? 'complete' : 'INCOMPLETE'} (${r.packages.map((p) => `${p.packageId} ${p.ok ? 'ok' : 'failed'}`).join(', ')})\n`);
+    result.exitCode = result.preDownload.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
+    return result;
+  }
+
   const preferred = env.get('SMSTSPreferredAdvertID');
   let selection: Selection = selectDeployment(policy, {
     ...(opts.select !== undefined ? { select: opts.select } : {}),
@@ -150,12 +172,14 @@ export async function runClientSession(opts: ClientSessionOptions): Promise<Clie
   const reporter = new StatusReporter(api, log, disableStatusRetry);
   result.run = await runTaskSequence({
     targetDir, deployment, env, reporter, log,
-    fetch: opts.fetch ?? ((input, init) => fetch(input, init)),
+    fetch: fetchFn,
+    bootSource: identity.bootSource,
+    signingKey,
     ...(opts.commandTimeoutMs !== undefined ? { commandTimeoutMs: opts.commandTimeoutMs } : {}),
     ...(opts.fileTimeoutMs !== undefined ? { fileTimeoutMs: opts.fileTimeoutMs } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     sleep,
-    contentHeaders: (url): Record<string, string> => sameOrigin(url, api.siteUrl) && api.sessionToken ? { authorization: `Bearer ${api.sessionToken}` } : {},
+    contentHeaders,
     ...(opts.onStep ? { onStep: opts.onStep } : {}),
   });
   result.exitCode = result.run.succeeded ? EXIT.ok : EXIT.failed;

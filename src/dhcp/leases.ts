@@ -74,17 +74,29 @@ export type RequestOutcome =
 
 // --- IPv4 arithmetic ----------------------------------------------------------------------
 
+/** Dotted IPv4 → unsigned 32-bit integer, NaN if malformed. Hand-rolled: it runs several times per packet. */
 export function ipToInt(ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return NaN;
   let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return NaN;
-    const b = Number(p);
-    if (b > 255) return NaN;
-    n = n * 256 + b;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return NaN;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > 255) return NaN;
+    } else {
+      return NaN;
+    }
   }
-  return n;
+  if (dots !== 3 || digits === 0) return NaN;
+  return n * 256 + part;
 }
 
 export const intToIp = (n: number): string => `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
@@ -146,6 +158,9 @@ export class LeaseBook {
       if (Number.isNaN(first) || Number.isNaN(last) || first > last || !inSubnet({ network, mask }, first) || !inSubnet({ network, mask }, last)
         || first === network || last === broadcast) {
         throw invalid('dhcp.pools', `range ${config.rangeStart}-${config.rangeEnd} must be ascending host addresses inside ${config.subnet}`);
+      }
+      for (const [field, ip] of [['router', config.router], ...(config.dnsServers ?? []).map((d) => ['dnsServers', d])] as Array<[string, string | undefined]>) {
+        if (ip !== undefined && Number.isNaN(ipToInt(ip))) throw invalid(`dhcp.pools.${field}`, `"${ip}" (pool ${config.subnet}) is not an IPv4 address`);
       }
       return { config, network, prefix, mask, first, last, leaseSeconds: config.leaseSeconds ?? defaultLease, cursor: first };
     });

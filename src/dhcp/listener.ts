@@ -32,9 +32,14 @@ export interface ListenerOptions {
   /** Empty: one wildcard pair. */
   interfaces: readonly DhcpInterface[];
   onMessage: MessageHandler;
+  /** Socket errors (a failed send is reported here: replies are sent without a callback). */
+  onError?: (error: Error, endpoint: DhcpEndpoint) => void;
   /** For tests; defaults to the built addon. */
   native?: NativeNet | null;
-  /** Kernel receive buffer to ask for (bursts of DISCOVERs); default 4 MiB. */
+  /**
+   * Kernel receive buffer to ask for (bursts of DISCOVERs while the event loop is busy);
+   * default 4 MiB. Device-bound sockets get it even above net.core.rmem_max (SO_RCVBUFFORCE).
+   */
   recvBufferBytes?: number;
 }
 
@@ -77,13 +82,15 @@ export async function openDhcpListeners(opts: ListenerOptions): Promise<DhcpList
 
   const attach = (socket: dgram.Socket, kind: EndpointKind, iface: DhcpInterface | null, port: number): void => {
     const endpoint: DhcpEndpoint = { kind, iface, port, socket };
-    // A send or receive error on one datagram must not end the listener.
-    socket.on('error', () => {});
+    // A send or receive error on one datagram must not end the listener: counted, not thrown.
+    socket.on('error', (e) => opts.onError?.(e, endpoint));
     socket.on('message', (msg, from) => opts.onMessage(msg, from, endpoint));
-    try {
-      socket.setRecvBufferSize(recvBuffer);
-    } catch {
-      // Capped by net.core.rmem_max; the default is fine for modest rates.
+    if (!iface) {
+      try {
+        socket.setRecvBufferSize(recvBuffer);
+      } catch {
+        // Capped by net.core.rmem_max; the default is fine for modest rates.
+      }
     }
     endpoints.push(endpoint);
   };
@@ -98,7 +105,7 @@ export async function openDhcpListeners(opts: ListenerOptions): Promise<DhcpList
         for (const [kind, port] of ports) {
           let fd: number;
           try {
-            fd = native.openUdpSocket(iface.name, '0.0.0.0', port);
+            fd = native.openUdpSocket(iface.name, '0.0.0.0', port, recvBuffer);
           } catch (e) {
             throw describeBindError(e, `interface ${iface.name}`, port);
           }

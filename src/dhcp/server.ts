@@ -215,10 +215,14 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     let address = dest.broadcast ? broadcastAddress : dest.address;
     // Bound to loopback (tests, demos): nothing ever leaves the host.
     if (loopbackOnly && !isLoopback(address)) address = broadcastAddress;
-    const port = dest.port === DhcpPort.Server && request.giaddr !== ZERO ? relayPort : dest.port === DhcpPort.Client ? clientPort : dest.port;
-    ep.socket.send(buffer, port, address, (err) => {
-      if (err) stats.sendErrors++;
-    });
+    // Logical ports 67 (relay) and 68 (client) map to the configured ones; a 4011 answer
+    // goes back to the exact source port (68 for iPXE, 4011 for OVMF).
+    const toSource = ep.kind === 'pxe' && request.giaddr === ZERO && from.address !== ZERO && !dest.broadcast;
+    const port = toSource ? dest.port
+      : dest.port === DhcpPort.Server && request.giaddr !== ZERO ? relayPort
+        : dest.port === DhcpPort.Client ? clientPort : dest.port;
+    // No callback: one allocation less per reply; a failure arrives as the socket's 'error'.
+    ep.socket.send(buffer, port, address);
   };
 
   const later = (fn: () => void, ms: number): void => {
@@ -439,6 +443,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
 
   const listeners = await openDhcpListeners({
     address: opts.address, dhcpPort: opts.dhcpPort, pxePort: opts.pxePort, interfaces, onMessage,
+    onError: () => { stats.sendErrors++; },
     ...(opts.native !== undefined ? { native: opts.native } : {}),
   });
   for (const w of listeners.warnings) log.warn(w);

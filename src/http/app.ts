@@ -11,6 +11,10 @@ import type { SiteService } from '../app/site-service.js';
 import { adminApi } from './admin/index.js';
 import { bootRoutes, type BootHttpOptions } from './boot/index.js';
 import { clientApi } from './client/index.js';
+import type { ContentSource } from '../content/source.js';
+import type { SiteContent } from '../content/site-content.js';
+import { dpContentRoutes } from './dp/routes.js';
+import { siteContentApi } from './dp/site-api.js';
 import { installErrorHandling } from './error-handler.js';
 import { registerOpenApi } from './openapi.js';
 import { validatorCompiler } from './validation.js';
@@ -27,6 +31,8 @@ export interface HttpAppOptions {
   version?: string;
   /** The boot routes (/boot/: iPXE scripts, variables files, boot files) are served only when given. */
   boot?: BootHttpOptions;
+  /** The site's content library: /api/content/ (DPs and operators) and the DP routes served from the site's own library. */
+  content?: SiteContent;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -77,5 +83,9 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(adminApi, { prefix: '/api', service: opts.service, ...(opts.clientService ? { clientService: opts.clientService } : {}) });
   if (opts.clientService) await app.register(clientApi, { prefix: '/client', clientService: opts.clientService });
   if (opts.boot) await app.register(bootRoutes, { prefix: '/boot', ...opts.boot });
+  if (opts.content) {
+    await app.register(siteContentApi, { prefix: '/api/content', service: opts.service, content: opts.content });
+    await app.register(dpContentRoutes, { source: opts.content satisfies ContentSource });
+  }
   return app;
 }

@@ -10,8 +10,11 @@
 import { createRequire } from 'node:module';
 
 export interface NativeNet {
-  /** A bound UDP socket (SO_REUSEADDR, SO_BROADCAST, SO_BINDTODEVICE when `device` is not ""); returns its fd. */
-  openUdpSocket(device: string, address: string, port: number): number;
+  /**
+   * A bound UDP socket (SO_REUSEADDR, SO_BROADCAST, SO_BINDTODEVICE when `device` is not "",
+   * SO_RCVBUFFORCE when `recvBuffer` > 0); returns its fd.
+   */
+  openUdpSocket(device: string, address: string, port: number, recvBuffer?: number): number;
   /** Closes an fd that dgram never took over. */
   closeFd(fd: number): void;
 }

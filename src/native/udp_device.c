@@ -32,15 +32,23 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
 }
 
 /*
- * openUdpSocket(device: string, address: string, port: number): number
- * device "" means no device binding. Returns the bound socket's fd.
+ * openUdpSocket(device: string, address: string, port: number, recvBuffer?: number): number
+ * device "" means no device binding. recvBuffer > 0 asks for that kernel receive buffer
+ * with SO_RCVBUFFORCE (root may exceed net.core.rmem_max, which is 208 KiB on a default
+ * Debian: a burst of DISCOVERs overflows that while the event loop is busy), falling
+ * back to SO_RCVBUF. Returns the bound socket's fd.
  */
 static napi_value open_udp_socket(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) {
-    napi_throw_type_error(env, NULL, "openUdpSocket(device, address, port) takes three arguments");
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
+    napi_throw_type_error(env, NULL, "openUdpSocket(device, address, port[, recvBuffer]) takes three or four arguments");
     return NULL;
+  }
+  int32_t recv_buffer = 0;
+  if (argc == 4) {
+    napi_valuetype t;
+    if (napi_typeof(env, argv[3], &t) == napi_ok && t == napi_number && napi_get_value_int32(env, argv[3], &recv_buffer) != napi_ok) recv_buffer = 0;
   }
   char device[IFNAMSIZ + 1];
   size_t device_len = 0;
@@ -79,6 +87,10 @@ static napi_value open_udp_socket(napi_env env, napi_callback_info info) {
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) goto fail_reuse;
   /* Replies to clients without an address go to 255.255.255.255 (RFC 2131 §4.1). */
   if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0) goto fail_broadcast;
+  if (recv_buffer > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &recv_buffer, sizeof recv_buffer) < 0) {
+    /* Not privileged: the capped SO_RCVBUF is still better than the default. */
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &recv_buffer, sizeof recv_buffer);
+  }
   if (device_len > 0 && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)device_len) < 0) goto fail_device;
   if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) goto fail_bind;
 

@@ -82,14 +82,53 @@ export interface PolicyPackage {
   version: number;
   /** Files and hashes the client must verify (rule 116); empty until content is added. */
   files: ContentFile[];
-  /** Where to fetch from, in rule 124 order (issue 6 fills distribution points). */
+  /**
+   * Where to fetch from, in rule 124 order: for each location the absolute base
+   * URL of the package's files (file URL = base + the '/'-separated path, each
+   * segment URI-encoded). `sources[i]` says more about `locations[i]`.
+   */
   locations: string[];
+  /** Issue 6, parallel to `locations` (a site without it: no manifests, no shares). */
+  sources?: PolicyContentSource[];
+}
+
+/** One content location of a package, in rule 124 order (content/locations.ts). */
+export interface PolicyContentSource {
+  /** The same URL as `locations[i]`: base of the package's files. */
+  filesUrl: string;
+  /** The signed manifest (content/types.ts ContentManifest); null where none is served (the site's own route). */
+  manifestUrl: string | null;
+  /** The package share of this DP ("access content directly", rules 10/117): file URL = base + path; null without a share. */
+  shareUrl: string | null;
+  /** The DP's id, or "site" for the site's own content route. */
+  distributionPointId: string;
+  /** Why it is in the list: current boundary group, neighbour, site default group, the site itself (rule 124). */
+  source: 'current' | 'neighbour' | 'site-default' | 'site';
+  /** Neighbours: the link's failover minutes (ordering only; a task sequence does not wait, rule 124). */
+  failoverMinutes?: number;
+}
+
+/** The site's content-signing key: manifests from distribution points must verify with it (rule 116). */
+export interface ContentSigningKey {
+  alg: 'ed25519';
+  /** Matches ContentManifest.signature.keyId. */
+  keyId: string;
+  /** The public key, SPKI PEM (content/signing.ts `publicKeyPem`). */
+  publicKey: string;
 }
 
 export interface PolicyDeployment extends OfferedDeployment {
   taskSequence: PolicyTaskSequence;
   packages: PolicyPackage[];
   deploymentOption: 'download-when-needed' | 'download-all-first' | 'access-directly';
+  /** "Pre-download content for this task sequence" (rule 16: available deployments only). Issue 6. */
+  preDownload?: boolean;
+  /**
+   * Engine variables the deployment option implies (rule 120):
+   * `_SMSTSDownloadOnDemand=true` (download when needed), `_SMSTSRunFromDP=true`
+   * (access directly). Read-only on the client. Issue 6.
+   */
+  engineVariables?: Variable[];
 }
 
 export interface PolicyResponse {
@@ -100,6 +139,12 @@ export interface PolicyResponse {
   prompt: boolean;
   preferredError: { id: string; reason: PreferredAdvertError; message: string } | null;
   excluded: { deploymentId: string; reason: ExclusionReason }[];
+  /**
+   * The key distribution point manifests are signed with; null when the site
+   * signs none (then only the site's own content route and the SHA-256 of
+   * policy apply). Issue 6.
+   */
+  contentSigning?: ContentSigningKey | null;
 }
 
 export interface VariablesResponse {

@@ -66,6 +66,15 @@ export interface BootSessionOptions {
 
 export const VARIABLES_NAME_PATTERN = /^[A-Za-z0-9_-]{43}\.json$/;
 
+/**
+ * A request name or URL path with any variables-file name blanked
+ * ("boot/vars/Xy…json" → "boot/vars/[redacted].json"): TFTP and HTTP events carry
+ * the name asked for, and that name is the capability.
+ */
+export function redactCapabilities(text: string): string {
+  return text.replace(/[A-Za-z0-9_-]{43}\.json/g, '[redacted].json');
+}
+
 /** Two decisions describe the same boot: a newer packet of it may reuse the session and its token. */
 export const sameBoot = (a: PxeDecision, b: PxeDecision): boolean =>
   a.action === b.action && a.deploymentId === b.deploymentId && a.bootImageId === b.bootImageId && a.deviceId === b.deviceId;

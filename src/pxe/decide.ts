@@ -82,9 +82,12 @@ function describe(id: Identification, device: Device | null, unknownObjectId: st
   return `device is not in the database; using ${obj?.name ?? 'the unknown computer object'} (${unknownObjectId ?? '?'})`;
 }
 
+/** The deployments left out and why, for the reason text (the first 10; a reason is a log line, not a report). */
 function exclusionSummary(policy: PolicyDecision): string {
-  if (policy.excluded.length === 0) return '';
-  return ` (left out: ${policy.excluded.map((e) => `${e.deploymentId} ${e.reason}`).join(', ')})`;
+  const { excluded } = policy;
+  if (excluded.length === 0) return '';
+  const shown = excluded.slice(0, 10).map((e) => `${e.deploymentId} ${e.reason}`).join(', ');
+  return ` (left out: ${shown}${excluded.length > 10 ? `, and ${excluded.length - 10} more` : ''})`;
 }
 
 /** The required deployment that boots with no prompt: SMSTSPreferredAdvertID's if required, else the highest id (rule 78 ordering). */

@@ -47,6 +47,14 @@ function indexOf(snapshot: PolicySnapshot): IdentityIndex {
   return index;
 }
 
+/**
+ * Builds the MAC/GUID index of a snapshot now (about 100 ms at 100,000 devices)
+ * instead of on the first DHCP packet after a site change. Optional.
+ */
+export function indexForPxe(snapshot: PolicySnapshot): void {
+  indexOf(snapshot);
+}
+
 export function identifyMachine(
   mac: string, smbiosGuid: string | null, snapshot: PolicySnapshot, duplicates: ReadonlySet<string>,
 ): Identification {

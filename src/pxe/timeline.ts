@@ -18,7 +18,7 @@ import { subscribe, type EventName } from '../events.js';
 import { parseMac } from '../site/identifiers.js';
 import type { BootEvent, BootEventKind } from '../site/model.js';
 import type { BootEventStore } from '../site/repository.js';
-import type { BootSessions } from './boot-sessions.js';
+import { redactCapabilities, type BootSessions } from './boot-sessions.js';
 
 export const TIMELINE_EVENTS: readonly (EventName & BootEventKind)[] = ['dhcp.decision', 'tftp.transfer.end', 'tftp.request.refused', 'http.boot'];
 
@@ -64,8 +64,11 @@ function summaryOf(kind: BootEventKind, d: Data): string {
 /** Fields never written to the timeline, whatever a publisher sends. */
 const SECRET_FIELDS = new Set(['token', 'secret', 'variablesName', 'authorization']);
 
+/** Without secret fields, and with variables-file names (capabilities) blanked from file names and paths. */
 function cleaned(d: Data): Data {
-  return Object.fromEntries(Object.entries(d).filter(([k]) => !SECRET_FIELDS.has(k)));
+  return Object.fromEntries(Object.entries(d)
+    .filter(([k]) => !SECRET_FIELDS.has(k))
+    .map(([k, v]) => [k, typeof v === 'string' ? redactCapabilities(v) : v]));
 }
 
 /**
@@ -77,7 +80,8 @@ export function timelineEntry(kind: BootEventKind, data: Data, time: Date, macOf
   const direct = str(data.mac);
   const mac = (direct !== null ? parseMac(direct) : null) ?? (ip !== null ? macOfIp(ip) : null);
   if (mac === null) return null;
-  return { time: time.toISOString(), mac, kind, clientIp: ip, summary: summaryOf(kind, data), data: cleaned(data) };
+  const safe = cleaned(data);
+  return { time: time.toISOString(), mac, kind, clientIp: ip, summary: summaryOf(kind, safe), data: safe };
 }
 
 export interface BootTimelineOptions {

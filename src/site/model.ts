@@ -547,3 +547,34 @@ export interface BootEvent {
   /** The event's fields (never secrets: no tokens, no variables-file names). */
   data: Record<string, unknown>;
 }
+
+// ---------------------------------------------------------------------------
+// Content library (§8, src/content/)
+// ---------------------------------------------------------------------------
+
+/** One version of a package's content: its signed manifest (JSON of src/content/types.ts ContentManifest). */
+export interface PackageContentVersion {
+  packageId: string;
+  version: number;
+  createdAt: string;
+  totalSize: number;
+  fileCount: number;
+  manifestJson: string;
+}
+
+/** pending: assigned, not there yet; verifying: being copied and checked; available: every file verified; failed: see detail. */
+export type DpContentState = 'pending' | 'verifying' | 'available' | 'failed';
+export const DP_CONTENT_STATES: readonly DpContentState[] = ['pending', 'verifying', 'available', 'failed'];
+
+/** What one distribution point should hold of one package, and how far it got. */
+export interface DpPackageState {
+  distributionPointId: string;
+  packageId: string;
+  /** The version the DP should hold (the newest distributed, rule 17). */
+  version: number;
+  state: DpContentState;
+  detail: string | null;
+  updatedAt: string;
+  /** Set by `pxepoint content validate`; cleared when the DP reports its next validation. */
+  validateRequestedAt: string | null;
+}

@@ -22,7 +22,9 @@ import type {
   DhcpLease,
   DistributionPoint,
   DistributionPointGroup,
+  DpPackageState,
   MessageKind,
+  PackageContentVersion,
   Package,
   SiteSettings,
   StatusMessage,
@@ -141,6 +143,20 @@ export interface BootEventStore {
   purgeBefore(before: string): Promise<number>;
 }
 
+/** The content library's records (src/content/): package versions and per-DP package state. */
+export interface ContentStore {
+  /** Fails with PXE_ERR_CONFLICT if this version exists. */
+  insertVersion(version: PackageContentVersion): Promise<void>;
+  getVersion(packageId: string, version: number): Promise<PackageContentVersion | undefined>;
+  latestVersion(packageId: string): Promise<PackageContentVersion | undefined>;
+  /** Versions without their manifests (listing), newest first. */
+  listVersions(packageId?: string): Promise<Omit<PackageContentVersion, 'manifestJson'>[]>;
+  putDpState(state: DpPackageState): Promise<void>;
+  getDpState(distributionPointId: string, packageId: string): Promise<DpPackageState | undefined>;
+  listDpStates(query?: { distributionPointId?: string; packageId?: string }): Promise<DpPackageState[]>;
+  removeDpState(distributionPointId: string, packageId: string): Promise<boolean>;
+}
+
 /** Kinds that get site-code IDs ("PXP00012"); deployments get "PXP2xxxx" like advertisements. */
 export type IdKind = 'collection' | 'package' | 'bootImage' | 'taskSequence' | 'deployment' | 'template' | 'device'
   | 'distributionPoint' | 'dpGroup' | 'boundaryGroup' | 'token';
@@ -162,6 +178,7 @@ export interface SiteRepository {
   readonly credentials: CredentialStore;
   readonly leases: LeaseStore;
   readonly bootEvents: BootEventStore;
+  readonly content: ContentStore;
 
   getSettings(): Promise<SiteSettings>;
   putSettings(settings: SiteSettings): Promise<void>;

@@ -15,6 +15,11 @@ export interface NegotiationLimits {
   maxWindowsize: number;
   /** Retransmission timeout when the client does not send `timeout`. */
   defaultTimeoutMs: number;
+  /**
+   * Upper bound on windowsize × blksize, the bytes a transfer keeps for retransmission;
+   * the windowsize is lowered to respect it (RFC 7440 lets the server answer smaller).
+   */
+  maxWindowBytes?: number;
 }
 
 export interface NegotiatedOptions {
@@ -93,6 +98,12 @@ export function negotiateOptions(
       default:
         break; // unknown options are ignored (RFC 2347)
     }
+  }
+  // Bound the window's memory. blksize is known only after the loop (any order is legal).
+  if (limits.maxWindowBytes !== undefined && result.windowsize * result.blksize > limits.maxWindowBytes) {
+    result.windowsize = Math.max(1, Math.floor(limits.maxWindowBytes / result.blksize));
+    const w = oack.find((o) => o.name.toLowerCase() === 'windowsize');
+    if (w) w.value = String(result.windowsize);
   }
   result.oack = oack.length > 0 ? oack : null;
   return result;

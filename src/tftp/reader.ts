@@ -1,8 +1,8 @@
 /**
- * Sequential block reader with bounded memory: two read-ahead chunks per transfer
- * (one being copied into DATA packets, one being filled from disk), so a transfer
- * never holds more than 2 × chunk bytes of the file however large it is, and the
- * disk is asked for big reads instead of one read per block.
+ * Sequential block reader with bounded memory: a few read-ahead chunks per transfer
+ * (one being copied into DATA packets, the others filled from disk back to back), so
+ * a transfer never holds more than depth × chunk bytes of the file however large it
+ * is, and the disk is asked for big reads instead of one read per block.
  *
  * The transfer only ever moves forward through the file: blocks it may have to
  * retransmit are kept in its window buffers (transfer.ts), so this reader needs no
@@ -63,24 +63,34 @@ interface Chunk {
 export class FileBlockReader implements BlockStream {
   private cur: Chunk = { view: Buffer.alloc(0) };
   private curPos = 0;
-  private ready: Chunk | null = null;
+  /** Chunks read and waiting, in file order. */
+  private readonly ready: Chunk[] = [];
+  private readyBytes = 0;
   private pending: Promise<void> | null = null;
   private error: unknown = null;
   private filePos = 0;
   private readonly chunkSize: number;
-  private readonly freeRaw: Buffer[];
+  private readonly freeRaw: Buffer[] = [];
   private readonly freeConv: Buffer[] = [];
   private closed = false;
 
+  /**
+   * @param opts.readAhead chunk size (at least one maximum block)
+   * @param opts.depth chunks held (default 3): one being copied from, the rest read
+   *   ahead back to back, so a slow read does not stall the sender at every chunk.
+   */
   constructor(
     private readonly source: TftpFileSource,
-    opts: { readAhead?: number; netascii?: boolean } = {},
+    opts: { readAhead?: number; netascii?: boolean; depth?: number } = {},
   ) {
     const want = Math.max(opts.readAhead ?? DEFAULT_READ_AHEAD, MAX_BLKSIZE);
     // Small files get a chunk their size: no point holding 256 KiB for a 30 KiB NBP.
     this.chunkSize = Math.max(1, Math.min(want, source.size));
-    this.freeRaw = [takeChunk(this.chunkSize), takeChunk(this.chunkSize)];
-    if (opts.netascii) this.freeConv.push(Buffer.allocUnsafe(this.chunkSize * 2), Buffer.allocUnsafe(this.chunkSize * 2));
+    const depth = source.size <= this.chunkSize ? 1 : Math.max(2, opts.depth ?? 3);
+    for (let i = 0; i < depth; i++) {
+      this.freeRaw.push(takeChunk(this.chunkSize));
+      if (opts.netascii) this.freeConv.push(Buffer.allocUnsafe(this.chunkSize * 2));
+    }
     this.prefetch();
   }
 
@@ -88,10 +98,11 @@ export class FileBlockReader implements BlockStream {
     return this.filePos >= this.source.size;
   }
 
+  /** Starts the next read if a buffer is free; each completed read chains the next. */
   private prefetch(): void {
-    if (this.pending || this.ready || this.sourceDone || this.error || this.closed) return;
+    if (this.pending || this.sourceDone || this.error || this.closed) return;
     const raw = this.freeRaw.pop();
-    if (!raw) return; // both buffers busy: `cur` is still being consumed
+    if (!raw) return; // every buffer holds unread data
     const len = Math.min(this.chunkSize, this.source.size - this.filePos);
     this.pending = this.source.read(this.filePos, len, raw).then(
       (buf) => {
@@ -99,14 +110,18 @@ export class FileBlockReader implements BlockStream {
         if (buf.length < len) this.filePos = this.source.size; // the file shrank: stop here
         else this.filePos += buf.length;
         const conv = this.freeConv.pop();
+        let chunk: Chunk;
         if (conv) {
           const n = toNetascii(buf, conv);
           this.freeRaw.push(raw);
-          this.ready = { view: conv.subarray(0, n), conv };
+          chunk = { view: conv.subarray(0, n), conv };
         } else {
           // A generated source may hand back its own view instead of filling `raw`.
-          this.ready = { view: buf, raw };
+          chunk = { view: buf, raw };
         }
+        this.ready.push(chunk);
+        this.readyBytes += chunk.view.length;
+        this.prefetch();
       },
       (err: unknown) => {
         this.pending = null;
@@ -118,8 +133,8 @@ export class FileBlockReader implements BlockStream {
 
   fill(dst: Buffer, off: number, len: number): number {
     if (this.error) return -1;
-    const remaining = this.cur.view.length - this.curPos;
-    if (remaining < len && !this.ready && (this.pending || !this.sourceDone)) {
+    const available = this.cur.view.length - this.curPos + this.readyBytes;
+    if (available < len && (this.pending || !this.sourceDone)) {
       this.prefetch();
       return -1;
     }
@@ -127,7 +142,7 @@ export class FileBlockReader implements BlockStream {
     while (copied < len) {
       const view = this.cur.view;
       if (this.curPos >= view.length) {
-        if (!this.ready) break; // end of stream
+        if (this.ready.length === 0) break; // end of stream
         this.swap();
         continue;
       }
@@ -136,7 +151,7 @@ export class FileBlockReader implements BlockStream {
       this.curPos += n;
       copied += n;
     }
-    if (this.curPos >= this.cur.view.length && this.ready) this.swap();
+    if (this.curPos >= this.cur.view.length && this.ready.length > 0) this.swap();
     return copied;
   }
 
@@ -147,9 +162,9 @@ export class FileBlockReader implements BlockStream {
 
   private swap(): void {
     this.release(this.cur);
-    this.cur = this.ready as Chunk;
+    this.cur = this.ready.shift() as Chunk;
+    this.readyBytes -= this.cur.view.length;
     this.curPos = 0;
-    this.ready = null;
     this.prefetch();
   }
 
@@ -164,9 +179,9 @@ export class FileBlockReader implements BlockStream {
     this.closed = true;
     if (this.pending) await this.pending.catch(() => undefined);
     this.release(this.cur);
-    if (this.ready) this.release(this.ready);
+    for (const c of this.ready.splice(0)) this.release(c);
+    this.readyBytes = 0;
     this.cur = { view: Buffer.alloc(0) };
-    this.ready = null;
     for (const b of this.freeRaw.splice(0)) giveChunk(b);
     await this.source.close();
   }

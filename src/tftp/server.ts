@@ -27,6 +27,8 @@ export interface TftpServerOptions {
   maxBlksize?: number;
   /** Largest windowsize granted (RFC 7440). */
   maxWindowsize?: number;
+  /** Largest windowsize × blksize granted, i.e. retransmission memory per transfer (1 MiB). */
+  maxWindowBytes?: number;
   /** Retransmission timeout when the client sends no `timeout` option. */
   timeoutMs?: number;
   /** Timeouts without progress before a transfer is abandoned. */
@@ -123,6 +125,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     maxBlksize: opts.maxBlksize ?? 65464,
     maxWindowsize: opts.maxWindowsize ?? 64,
     defaultTimeoutMs: opts.timeoutMs ?? 1000,
+    maxWindowBytes: opts.maxWindowBytes ?? 1024 * 1024,
   };
   const retries = opts.retries ?? 5;
   const maxTransfers = opts.maxTransfers ?? 100;

@@ -47,6 +47,10 @@ export interface TransferResult {
   retransmits: number;
   /** ACKs ignored as duplicate or stale. */
   duplicateAcks: number;
+  /** Times sending had to wait for the disk (read-ahead not ready). */
+  readStalls: number;
+  /** Retransmission timeouts that fired. */
+  timeouts: number;
   durationMs: number;
   /** Set when the client ended the transfer with an ERROR packet. */
   clientError?: { code: number; message: string };
@@ -91,6 +95,8 @@ export class Transfer {
   private lastBlockLen = 0;
   private retransmits = 0;
   private duplicateAcks = 0;
+  private readStalls = 0;
+  private timeouts = 0;
   private result: TransferResult | null = null;
 
   constructor(
@@ -186,6 +192,7 @@ export class Transfer {
         const got = this.reader.fill(slot, 4, blksize);
         if (got < 0) {
           this.waitingForData = true;
+          this.readStalls++;
           this.reader.wait().then(
             () => {
               this.waitingForData = false;
@@ -222,6 +229,7 @@ export class Transfer {
       return;
     }
     this.retriesLeft--;
+    this.timeouts++;
     if (this.phase === 'oack') {
       this.retransmits++;
       this.io.send(this.oackPacket as Buffer);
@@ -245,6 +253,8 @@ export class Transfer {
       blocks: this.base - 1,
       retransmits: this.retransmits,
       duplicateAcks: this.duplicateAcks,
+      readStalls: this.readStalls,
+      timeouts: this.timeouts,
       durationMs: this.io.now() - this.startedAt,
       ...extra,
     };

@@ -114,6 +114,7 @@ describe('LeaseBook', () => {
     expect(() => new LeaseBook([{ subnet: '10.77.0.0/24', rangeStart: '10.77.1.1', rangeEnd: '10.77.1.9' }])).toThrow(/inside 10.77.0.0\/24/);
     expect(() => new LeaseBook([POOL, { subnet: '10.77.0.0/16', rangeStart: '10.77.5.1', rangeEnd: '10.77.5.9' }])).toThrow(/overlap/);
     expect(() => new LeaseBook([POOL], [{ mac: 'nope', ip: '10.77.0.5' }])).toThrow(/MAC/);
+    expect(() => new LeaseBook([{ ...POOL, router: '10.77.0.300' }])).toThrow(/router/);
     expect(() => new LeaseBook([POOL], [{ mac: 'aa:00:00:00:00:01', ip: '10.99.0.5' }])).toThrow(/pool/);
   });
 

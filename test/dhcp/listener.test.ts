@@ -75,6 +75,14 @@ describe('ProxyDHCP mode', () => {
     expect(offer.file).toMatch(/^http:\/\/127\.0\.0\.1:8080\/boot\/[0-9a-f-]{17}\.ipxe$/);
   });
 
+  it('answers UEFI HTTP Boot with option 60 HTTPClient and an http:// URL', async () => {
+    const { client, dhcpPort } = await setup();
+    await client.send(clientPacket({ type: 1, mac: '52:54:00:00:00:0c', vendorClass: 'HTTPClient:Arch:00016:UNDI:003000', arch: 16 }), dhcpPort);
+    const offer = (await client.next())!.packet;
+    expect(vendorClass(offer)).toBe('HTTPClient');
+    expect(offer.file).toMatch(/^http:\/\/127\.0\.0\.1:8080\//);
+  });
+
   it('never answers a client that is not a PXE client', async () => {
     const { server, client, dhcpPort } = await setup();
     await client.send(clientPacket({ type: 1, mac: '52:54:00:00:00:02', vendorClass: null }), dhcpPort);
@@ -182,6 +190,19 @@ describe('ProxyDHCP mode', () => {
   });
 });
 
+describe('without the native addon', () => {
+  it('starts on one wildcard socket and says why', async () => {
+    const { server, client, dhcpPort } = await setup({ native: null });
+    expect(server.warnings.join()).toMatch(/answering on every interface through one socket/);
+    await client.send(clientPacket({ type: 1, mac: '52:54:00:00:00:0b' }), dhcpPort);
+    expect(await client.next()).not.toBeNull();
+  });
+
+  it('refuses --interface with a clear error', async () => {
+    await expect(setup({ native: null, interfaces: ['lo'] })).rejects.toThrow(/--interface needs the native addon/);
+  });
+});
+
 describe('full DHCP mode', () => {
   it('DORA: offers an address from the pool and ACKs it once the lease is stored', async () => {
     const repo = await memoryRepo();
@@ -215,6 +236,19 @@ describe('full DHCP mode', () => {
     expect(vendorClass(offer)).toBe('PXEClient');
     expect(getOption(offer, DhcpOptionCode.BootfileName)?.toString()).toBe('boot/x64/snponly.efi');
     expect(getOption(offer, DhcpOptionCode.TftpServerName)?.toString()).toBe('127.0.0.1');
+  });
+
+  it('gives a PXE client the decision ignores an address without boot info', async () => {
+    const repo = await memoryRepo();
+    const { client, dhcpPort } = await setup({
+      mode: 'full', leases: repo.leases, pools: [POOL],
+      decide: () => ({ ...bootEveryone({ mac: '', isIpxe: false, isHttpBoot: false }), action: 'ignore', reasonCode: 'unknown-not-supported', reason: 'unknown' }),
+    });
+    await client.send(clientPacket({ type: 1, mac: '52:54:00:10:00:0b', arch: 7 }), dhcpPort);
+    const offer = (await client.next())!.packet;
+    expect(offer.yiaddr).toMatch(/^127\.77\.0\./);
+    expect(offer.file).toBe('');
+    expect(vendorClass(offer)).toBeUndefined();
   });
 
   it('NAKs a REQUEST for an address of another client and ignores one for another server', async () => {

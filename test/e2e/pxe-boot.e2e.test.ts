@@ -56,7 +56,7 @@ const UNKNOWN: Record<Mode, Machine> = {
 
 const results: string[] = [];
 
-describeE2e('PXE boot of real firmware against pxepoint', missingPrerequisites(), () => {
+describeE2e('PXE boot of real firmware against pxepoint', missingPrerequisites({ nativeAddon: true }), () => {
   let lan: TestLan;
   let site: SiteIds;
   let dataDir: string;
@@ -119,6 +119,10 @@ describeE2e('PXE boot of real firmware against pxepoint', missingPrerequisites()
           dataDir,
           tftpRoot,
           name: `pxepoint-${mode}`,
+          // Answer on the LAN bridge only (SO_BINDTODEVICE through the native addon). The
+          // namespace has no default route, so a wildcard socket could not send to
+          // 255.255.255.255 at all (see docs/testing.md).
+          bindInterface: true,
           config: {
             dhcp: {
               serverAddress: lan.serverIp,

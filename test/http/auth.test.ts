@@ -13,7 +13,7 @@ beforeAll(async () => {
     .filter(([path]) => path !== '/api/health')
     .flatMap(([path, ops]) => Object.keys(ops).map((method) => ({
       method: method.toUpperCase(),
-      url: path.replace(/\{id\}/g, 'PXP00001'),
+      url: path.replace(/\{id\}/g, 'PXP00001').replace(/\{mac\}/g, '52-54-00-77-00-10'),
       area: path.split('/')[2] ?? '',
     })));
 });

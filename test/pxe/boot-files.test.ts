@@ -8,7 +8,7 @@ import { PXE_DECISION_VARS, renderVariablesFile } from '../../src/pxe/variables-
 import { composeResolvers, GeneratedFiles } from '../../src/tftp/files.js';
 import { TftpAccessError } from '../../src/tftp/paths.js';
 import type { PxeBootRequest } from '../../src/pxe/types.js';
-import { bootImage, decide, deployment, device, pxeRequest, pxeSite, taskSequence, unknownObject, GUID_KNOWN, KNOWN_ID, MAC_KNOWN } from './helpers.js';
+import { bootImage, decide, deployment, device, pxeRequest, pxeSite, unknownObject, GUID_KNOWN, KNOWN_ID, MAC_KNOWN } from './helpers.js';
 
 const BASE = 'http://10.77.0.2:8080';
 const IPXE_IMAGE = [bootImage('PXP00B01', { imagePath: 'images/test/hello.ipxe' }), bootImage('PXP00B86', { architecture: 'x86', imagePath: 'images/x86/hello.ipxe' })];
@@ -157,8 +157,4 @@ describe('over TFTP (bootFilesResolver)', () => {
     expect(await resolver.open('boot/x64/snponly.efi', me)).toBeNull();
     await expect(resolver.open('boot/../../etc/passwd', me)).rejects.toBeInstanceOf(TftpAccessError);
   });
-});
-
-it('task sequence fixture sanity', () => {
-  expect(taskSequence('X').bootImageId).toBe('PXP00B01');
 });

@@ -104,6 +104,10 @@ describe('rule 56: duplicate hardware identifiers are not used for matching', ()
   it('a duplicate GUID does not match either', () => {
     expect(decide(snap, { mac: MAC_OTHER }, { duplicateIdentifiers: [GUID_KNOWN.toUpperCase()] })).toMatchObject({ deviceId: null });
   });
+  it('entries are normalised (any MAC spelling, GUID braces) and malformed ones refused', () => {
+    expect([...pxeSettings({ duplicateIdentifiers: ['52-54-00-77-00-10', `{${GUID_KNOWN.toUpperCase()}}`] }).duplicateIdentifiers]).toEqual([MAC_KNOWN, GUID_KNOWN]);
+    expect(() => pxeSettings({ duplicateIdentifiers: ['nope'] })).toThrow(/rule 56/);
+  });
   it('the duplicate list does not stop a machine from booting (unlike rule 55)', () => {
     expect(decide(snap, { smbiosGuid: null }, { duplicateIdentifiers: [MAC_KNOWN], unknownComputerSupport: false }).reasonCode)
       .toBe('unknown-not-supported');
@@ -218,8 +222,12 @@ describe('rule 19/23: what PXE may offer', () => {
     });
     expect(decide(snap)).toMatchObject({ action: 'boot', deploymentId: 'PXP20002' });
   });
-  it('the reason lists what was left out', () => {
+  it('the reason lists what was left out (the first 10)', () => {
     expect(decide(pxeSite({ deployments: [deployment('PXP20002', { availableTo: 'clients-only' })] })).reason).toMatch(/PXP20002 clients-only/);
+    const many = Array.from({ length: 25 }, (_, i) => deployment(`PXP2${String(i).padStart(4, '0')}`, { availableTo: 'clients-only' }));
+    const reason = decide(pxeSite({ deployments: many })).reason;
+    expect(reason).toMatch(/PXP20009 clients-only, and 15 more\)/);
+    expect(reason).not.toContain('PXP20010');
   });
 });
 
@@ -329,5 +337,33 @@ describe('the boot file: firmware PXE → chain loader over TFTP, iPXE → scrip
   });
   it('bootFileFor is null where no boot program exists', () => {
     expect(bootFileFor(pxeRequest({ code: 17 }), { bootPrograms: {} })).toBeNull();
+  });
+});
+
+describe('rule 50: the response delay is the listener\'s; the decision only carries it', () => {
+  it('the delay never changes the answer', () => {
+    const snap = pxeSite({ deployments: [REQUIRED] });
+    expect(decide(snap, {}, { responseDelaySeconds: 5 })).toEqual(decide(snap, {}, { responseDelaySeconds: 0 }));
+  });
+  it('settings keep it, default 0 (respond immediately); nonsense is refused', () => {
+    expect(pxeSettings().responseDelaySeconds).toBe(0);
+    expect(pxeSettings({ responseDelaySeconds: 3 }).responseDelaySeconds).toBe(3);
+    expect(() => pxeSettings({ responseDelaySeconds: -1 })).toThrow(/rule 50/);
+  });
+  it('defaults: responder on, unknown support off, nothing → ignore', () => {
+    expect(pxeSettings()).toMatchObject({ respond: true, unknownComputerSupport: false, whenNothingApplies: 'ignore', interfaces: [] });
+  });
+});
+
+describe('rule 72: SMSPXE-style reasons', () => {
+  it.each([
+    [[REQUIRED], /found mandatory advertisement PXP20002/],
+    [[AVAILABLE], /found optional advertisement PXP20001/],
+  ] as const)('%#', (deployments, text) => {
+    expect(decide(pxeSite({ deployments: [...deployments] })).reason).toMatch(text);
+  });
+  it('an unknown machine names its unknown object', () => {
+    expect(decide(pxeSite({ deployments: [UNKNOWN_AVAILABLE] }), { mac: MAC_OTHER, smbiosGuid: null }).reason)
+      .toMatch(/not in the database; using x64 Unknown Computer \(2046820353\)/);
   });
 });

@@ -37,6 +37,13 @@ describe('timelineEntry', () => {
     expect(timelineEntry('tftp.transfer.end', { client: '10.9.9.9:1', file: 'x', outcome: 'ok' }, T, macOfIp)).toBeNull();
   });
 
+  it('a variables file fetched over TFTP: its name (the capability) is blanked', () => {
+    const name = `${'A'.repeat(40)}b-_.json`;
+    const e = timelineEntry('tftp.transfer.end', { file: `boot/vars/${name}`, client: '10.77.0.50:1', outcome: 'ok' }, T, macOfIp)!;
+    expect(JSON.stringify(e)).not.toContain(name);
+    expect(e.summary).toBe('TFTP boot/vars/[redacted].json ok');
+  });
+
   it('secret fields never reach the timeline', () => {
     const e = timelineEntry('http.boot', { kind: 'script', ip: '10.77.0.50', token: 'pxpbt_x', variablesName: 'n', status: 200 }, T, macOfIp)!;
     expect(JSON.stringify(e)).not.toMatch(/pxpbt_x|variablesName/);

@@ -25,7 +25,7 @@ import {
 import { negotiateOptions } from '../../src/tftp/options.js';
 import { normalizeRequestName } from '../../src/tftp/paths.js';
 import { startTftpServer, type TftpServer } from '../../src/tftp/server.js';
-import { tftpGet } from './helpers/client.js';
+import { tftpGet, until } from './helpers/client.js';
 import { mulberry32 } from './helpers/relay.js';
 
 const COUNT = 100_000;
@@ -173,7 +173,8 @@ describe('fuzz', () => {
     }
     expect(sent).toBe(COUNT);
     // Let abandoned transfers time out (50 ms × 2 retries) and the kernel queues drain.
-    await new Promise((r) => setTimeout(r, 600));
+    await until(() => server.stats().active === 0, 5000);
+    await new Promise((r) => setTimeout(r, 100));
     attacker.close();
     victim.close();
     gc();

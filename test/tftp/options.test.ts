@@ -85,6 +85,18 @@ describe('negotiateOptions', () => {
     expect(n.oack).toEqual(opts('BLKSIZE', '1456', 'WindowSize', '8'));
   });
 
+  it.each([
+    // [blksize, windowsize asked, maxWindowBytes, windowsize granted]
+    ['1468', '64', 1 << 20, 64],
+    ['65464', '64', 1 << 20, 16],
+    ['65464', '8', 1 << 20, 8],
+    ['65464', '4', 100_000, 1],
+  ])('windowsize is lowered to bound memory: blksize %s windowsize %s max %d bytes → %d', (b, w, max, granted) => {
+    const n = negotiateOptions(opts('windowsize', w as string, 'blksize', b as string), { ...limits, maxWindowBytes: max as number }, 1);
+    expect(n.windowsize).toBe(granted);
+    expect(n.oack).toEqual(opts('windowsize', String(granted), 'blksize', b as string));
+  });
+
   it('Windows bootmgr: blksize 1456 windowsize 8', () => {
     expect(negotiateOptions(opts('blksize', '1456', 'windowsize', '8', 'tsize', '0'), limits, 300e6)).toMatchObject({ blksize: 1456, windowsize: 8, tsize: 300e6 });
   });

@@ -8,7 +8,7 @@ import { subscribe } from '../../src/events.js';
 import { composeResolvers, createDiskResolver, GeneratedFiles } from '../../src/tftp/files.js';
 import { encodeRrq, encodeWrq } from '../../src/tftp/packet.js';
 import { startTftpServer, type TftpServer } from '../../src/tftp/server.js';
-import { exchange, tftpGet } from './helpers/client.js';
+import { exchange, tftpGet, until } from './helpers/client.js';
 
 let root: string;
 let server: TftpServer;
@@ -78,7 +78,7 @@ describe('TFTP server on loopback', () => {
     expect(probe.oack).toEqual({ tsize: String((files['big.bin'] as Buffer).length), blksize: '1468', windowsize: '4' });
     const r = await tftpGet({ port: server.port, file: 'big.bin', options: [['blksize', '1468'], ['windowsize', '4']] });
     expect(r.data.equals(files['big.bin'] as Buffer)).toBe(true);
-    await new Promise((res) => setTimeout(res, 50));
+    await until(() => server.stats().completed - before.completed >= 1 && server.stats().clientAborted - before.clientAborted >= 1);
     const after = server.stats();
     expect(after.clientAborted - before.clientAborted).toBe(1);
     expect(after.completed - before.completed).toBe(1);
@@ -140,7 +140,8 @@ describe('TFTP server on loopback', () => {
     const rrq = encodeRrq('big.bin', 'octet', [{ name: 'tsize', value: '0' }]);
     client.send(rrq, server.port, '127.0.0.1');
     client.send(rrq, server.port, '127.0.0.1');
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => ports.size > 0 && server.stats().duplicateRequests > before.duplicateRequests);
+    await new Promise((r) => setTimeout(r, 50));
     client.close();
     expect(ports.size).toBe(1);
     expect(server.stats().duplicateRequests - before.duplicateRequests).toBe(1);
@@ -183,7 +184,7 @@ describe('TFTP server on loopback', () => {
       holder.close();
     }
     // The abandoned transfer is cleaned up after its retries.
-    await new Promise((r) => setTimeout(r, 400));
+    await until(() => s.stats().active === 0);
     expect(s.stats()).toMatchObject({ active: 0, failed: 1 });
     await s.close();
 
@@ -203,7 +204,7 @@ describe('TFTP server on loopback', () => {
   it('publishes start and end events with negotiated options, bytes, duration, outcome', async () => {
     events.length = 0;
     await tftpGet({ port: server.port, file: 'big.bin', options: [['blksize', '1468'], ['windowsize', '16']] });
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => events.some((e) => e.name === 'tftp.transfer.end'));
     const start = events.find((e) => e.name === 'tftp.transfer.start');
     const end = events.find((e) => e.name === 'tftp.transfer.end');
     expect(start?.data).toMatchObject({ file: 'big.bin', options: { blksize: 1468, windowsize: 16 } });

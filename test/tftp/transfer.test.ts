@@ -245,6 +245,21 @@ describe('Transfer state machine', () => {
     expect(Buffer.concat(out).equals(data)).toBe(true);
   });
 
+  it('a failing disk read ends the transfer with outcome read-error', async () => {
+    const failing = {
+      size: 1_000_000,
+      read: async () => {
+        throw new Error('EIO: i/o error');
+      },
+      close: async () => undefined,
+    };
+    const h = harness({ blksize: 512 }, Buffer.alloc(0), new FileBlockReader(failing));
+    h.t.start();
+    for (let i = 0; i < 10 && !h.result(); i++) await new Promise((r) => setImmediate(r));
+    expect(h.result()).toMatchObject({ outcome: 'read-error', reason: 'EIO: i/o error' });
+    expect(h.take()).toEqual([]);
+  });
+
   it('netascii: LF → CR LF, CR → CR NUL', async () => {
     const src = Buffer.from('a\nb\rc\r\n');
     const dst = Buffer.alloc(32);

@@ -24,6 +24,8 @@ export const CLIENT_USAGE = `usage: pxepoint client --target DIR (--vars FILE | 
               --var NAME=VALUE   repeatable: a variable as a prestart command would set it (e.g. SMSTSPreferredAdvertID)
   Selection:  --select ID        answer the "Select a task sequence" page with this deployment
               --unattended       never prompt: exit 4 when a choice would be needed
+              --pre-download     run nothing: pre-cache (download and verify) the content of offered Available
+                                 deployments with "Pre-download content" set, for a later run (rule 16)
   Run:        --target DIR       where the task sequence runs (packages, os/, _SMSTSLog/smsts.log)
               --command-timeout SECONDS   bound on one Run Command Line step (default 3600)
               --api-timeout SECONDS       bound on one request to the site (default 15)
@@ -36,6 +38,7 @@ const OPTIONS = {
   site: { type: 'string' }, mac: { type: 'string', multiple: true }, guid: { type: 'string' }, arch: { type: 'string' },
   boot: { type: 'string' }, token: { type: 'string' }, 'client-key': { type: 'string' }, vars: { type: 'string' },
   var: { type: 'string', multiple: true }, target: { type: 'string' }, select: { type: 'string' }, unattended: { type: 'boolean' },
+  'pre-download': { type: 'boolean' },
   'command-timeout': { type: 'string' }, 'api-timeout': { type: 'string' }, verbose: { type: 'boolean' },
 } as const;
 
@@ -99,6 +102,8 @@ function printSummary(r: ClientSessionResult, write: (t: string) => void): void 
     if (run.restartRequested) write('a restart was requested (_SMSTSRestart written)\n');
     if (run.deviceId) write(`the site created device record ${run.deviceId} for this machine (rule 64)\n`);
     if (run.statusFailed) write(`warning: ${run.statusFailed} status message(s) could not be sent to the site\n`);
+  } else if (r.preDownload) {
+    for (const d of r.preDownload) write(`${d.ok ? 'pre-downloaded' : 'pre-download INCOMPLETE'}: ${d.deploymentId}: ${d.packages.map((p) => `${p.packageId} ${p.ok ? (p.fromCache ? 'already cached' : 'ok') : `FAILED (${p.message})`}`).join(', ')}\n`);
   } else if (r.message) {
     write(`${r.message}\n`);
   }
@@ -149,6 +154,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
       targetDir: target,
       ...(str(values, 'select') !== undefined ? { select: str(values, 'select')! } : {}),
       unattended: flag(values, 'unattended') === true,
+      preDownload: flag(values, 'pre-download') === true,
       ask: asker.ask,
       write: human,
       ...(flag(values, 'verbose') ? { echoLog: (level: string, text: string) => void process.stderr.write(`${level}: ${text}\n`) } : {}),

@@ -15,6 +15,7 @@ export const SERVE_USAGE = `usage: pxepoint serve [--config FILE] [flags]
   --interface NAME          answer DHCP only on this interface (repeatable)
   --role site,pxe,dp        roles of this process (default all three)
   --log-level LEVEL         fatal|error|warn|info|debug|trace|silent
+  --unknown-computers       enable unknown computer support (rule 46; config pxe.unknownComputerSupport)
   --sample-site             load the sample site into an empty data directory (what \`npm start\` does)`;
 
 export async function serveCommand(argv: string[]): Promise<number> {
@@ -23,7 +24,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     {
       listen: { type: 'string' }, 'http-port': { type: 'string' }, 'tftp-port': { type: 'string' }, 'tftp-root': { type: 'string' },
       'dhcp-mode': { type: 'string' }, 'dhcp-port': { type: 'string' }, 'pxe-port': { type: 'string' }, interface: { type: 'string', multiple: true },
-      role: { type: 'string' }, 'log-level': { type: 'string' }, 'sample-site': { type: 'boolean' },
+      role: { type: 'string' }, 'log-level': { type: 'string' }, 'sample-site': { type: 'boolean' }, 'unknown-computers': { type: 'boolean' },
     },
     SERVE_USAGE,
   );
@@ -40,12 +41,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
       tftpRoot: str(values, 'tftp-root'), dhcpMode: str(values, 'dhcp-mode') as DhcpMode | undefined, dhcpPort: int(values, 'dhcp-port'),
       pxePort: int(values, 'pxe-port'), interfaces: list(values, 'interface').length ? list(values, 'interface') : undefined, roles,
       logLevel: str(values, 'log-level'),
+      pxe: flag(values, 'unknown-computers') ? { unknownComputerSupport: true } : undefined,
     }).filter(([, v]) => v !== undefined),
   );
   const file = str(values, 'config');
   // The sample site is a demo on one machine: loopback, unprivileged ports, no DHCP
   // unless the flags or the config file say otherwise.
-  const sampleDefaults: ConfigOverrides = sample ? { listen: '127.0.0.1', tftpPort: 6969, dhcpMode: 'off' } : {};
+  // Unknown-computer support is on so the sample's All Unknown Computers deployment services new machines.
+  const sampleDefaults: ConfigOverrides = sample ? { listen: '127.0.0.1', tftpPort: 6969, dhcpMode: 'off', pxe: { unknownComputerSupport: true } } : {};
   const config = resolveConfig({ ...sampleDefaults, ...(file ? readConfigFile(file) : {}) }, flags);
   const server = await startServer(config, { sampleSite: sample });
 
@@ -53,6 +56,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (server.httpUrl) {
     lines.push(`  admin API:  ${server.httpUrl}/api/   (OpenAPI: ${server.httpUrl}/openapi.json)`);
   }
+  if (server.tftpPort !== null) lines.push(`  TFTP:       ${config.listen}:${server.tftpPort} (root ${config.tftpRoot})`);
+  if (server.dhcp) lines.push(`  DHCP:       ${config.dhcpMode === 'full' ? 'full DHCP' : 'ProxyDHCP'} on ports ${config.dhcpPort} and ${config.pxePort}`);
   if (server.adminToken) {
     lines.push(`  admin token (saved in ${config.dataDir}/admin-token): ${server.adminToken}`);
     lines.push(`  try:  curl -H "Authorization: Bearer $(cat ${config.dataDir}/admin-token)" ${server.httpUrl}/api/deployments`);

@@ -44,7 +44,7 @@ export const clientApi: FastifyPluginAsync<ClientApiOptions> = async (app, { cli
 
     authed.get('/policy', {
       schema: { tags: CLIENT_TAGS, summary: 'What this machine may run, and why the rest is excluded', security: sessionSecurity, response: clientResponses({ 200: policyReply }) },
-    }, (req) => clientService.policy(sessionOf(req), siteUrlOf(req)));
+    }, (req) => clientService.policy(sessionOf(req), siteUrlOf(req), originOf(req)));
 
     authed.get('/variables', {
       schema: { tags: CLIENT_TAGS, summary: 'This machine\'s task sequence variables', security: sessionSecurity, response: clientResponses({ 200: variablesReply }) },

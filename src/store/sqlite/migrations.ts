@@ -173,6 +173,35 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX boot_events_time ON boot_events (time);
     `,
   },
+  {
+    version: 5,
+    name: 'content library',
+    // The content library (src/content/): one row per package version with its signed
+    // manifest, and one row per (distribution point, package) with the version the DP
+    // should hold and how far it got (pending → verifying → available | failed).
+    up: `
+      CREATE TABLE package_versions (
+        package_id TEXT NOT NULL REFERENCES packages (id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        total_size INTEGER NOT NULL,
+        file_count INTEGER NOT NULL,
+        manifest TEXT NOT NULL,
+        PRIMARY KEY (package_id, version)
+      ) WITHOUT ROWID;
+      CREATE TABLE dp_package_state (
+        dp_id TEXT NOT NULL REFERENCES distribution_points (id) ON DELETE CASCADE,
+        package_id TEXT NOT NULL REFERENCES packages (id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        detail TEXT,
+        updated_at TEXT NOT NULL,
+        validate_requested_at TEXT,
+        PRIMARY KEY (dp_id, package_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX dp_package_state_package ON dp_package_state (package_id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

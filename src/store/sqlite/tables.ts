@@ -11,6 +11,7 @@ import type {
   Package,
   TaskSequence,
 } from '../../site/model.js';
+import { ContentTable } from './content-table.js';
 import { ClientStatusTable } from './client-status-table.js';
 import { BootTokenTable, ClientKeyTable, SessionTable } from './credential-table.js';
 import { DeviceTable } from './device-table.js';
@@ -43,6 +44,7 @@ export interface SiteTables {
   sequences: SequenceTable;
   leases: LeaseTable;
   bootEvents: BootEventTable;
+  content: ContentTable;
 }
 
 /** `kind` is the CLI noun, used in "list them with `pxepoint <kind> list`". */
@@ -68,5 +70,6 @@ export function prepareTables(db: Database.Database): SiteTables {
     sequences: new SequenceTable(db),
     leases: new LeaseTable(db),
     bootEvents: new BootEventTable(db),
+    content: new ContentTable(db),
   };
 }

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { hasCommand } from './netns.js';
 import { run } from './proc.js';
+import { REPO_ROOT } from './pxepoint.js';
 import { BIOS_NIC_ROM, findOvmf, IPXE_DIR } from './qemu.js';
 
-export function missingPrerequisites(extra: { dnsmasq?: boolean; radvd?: boolean } = {}): string[] {
+export function missingPrerequisites(extra: { dnsmasq?: boolean; radvd?: boolean; nativeAddon?: boolean } = {}): string[] {
   const missing: string[] = [];
   if (process.platform !== 'linux') return ['Linux (network namespaces)'];
   if (process.getuid?.() !== 0) missing.push('root (network namespaces, taps, ports 67/69/4011)');
@@ -29,6 +30,9 @@ export function missingPrerequisites(extra: { dnsmasq?: boolean; radvd?: boolean
   if (!hasCommand('tcpdump')) missing.push('tcpdump');
   if (extra.dnsmasq !== false && !hasCommand('dnsmasq')) missing.push('dnsmasq');
   if (extra.radvd !== false && !hasCommand('radvd')) missing.push('radvd');
+  // `--interface` (SO_BINDTODEVICE) needs pxepoint's native addon, built by `npm ci` with a C toolchain.
+  const addon = join(REPO_ROOT, 'build', 'Release', 'pxepoint_net.node');
+  if (extra.nativeAddon && !existsSync(addon)) missing.push(`${addon} (run npm ci with build-essential and python3 installed)`);
   return missing;
 }
 

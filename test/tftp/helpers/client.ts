@@ -181,3 +181,9 @@ export function exchange(
     sock.send(packet, port, host);
   });
 }
+
+/** Polls `cond` until it holds or `ms` pass (tests must not race a loaded CI machine). */
+export async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+}

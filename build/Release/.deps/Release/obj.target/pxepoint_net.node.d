@@ -1,1 +1,0 @@
-cmd_Release/obj.target/pxepoint_net.node := g++ -o Release/obj.target/pxepoint_net.node -shared -pthread -rdynamic -m64  -Wl,-soname=pxepoint_net.node -Wl,--start-group Release/obj.target/pxepoint_net/src/native/udp_device.o -Wl,--end-group 

@@ -1,1 +1,0 @@
-cmd_Release/pxepoint_net.node := ln -f "Release/obj.target/pxepoint_net.node" "Release/pxepoint_net.node" 2>/dev/null || (rm -rf "Release/pxepoint_net.node" && cp -af "Release/obj.target/pxepoint_net.node" "Release/pxepoint_net.node")

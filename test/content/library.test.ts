@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ContentLibrary, ContentVerifyError } from '../../src/content/library.js';
+import { buildManifest } from '../../src/content/manifest.js';
+import { loadOrCreateSiteKey, signManifest } from '../../src/content/signing.js';
+import { ACTOR, bytes, makeFolder, startSite, tempDir } from './helpers.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const header = { packageId: 'PXP00001', version: 1, createdAt: '2026-11-26T00:00:00.000Z' };
+
+describe('content library', () => {
+  it('stores files by SHA-256; a manifest commits only when every object is there', async () => {
+    const dataDir = tempDir();
+    const src = makeFolder({ 'a.bin': bytes(300_000, 3), 'dup/a.bin': bytes(300_000, 3), 'b.txt': 'b' });
+    dirs.push(dataDir, src);
+    const lib = await ContentLibrary.open(dataDir);
+    const body = await lib.importFolder(src, header, 64 * 1024);
+    const sha = createHash('sha256').update(bytes(300_000, 3)).digest('hex');
+    expect(body.files.map((f) => f.sha256)).toContain(sha);
+    expect(existsSync(lib.objectPath(sha))).toBe(true);
+    // Identical files are one object.
+    expect(readdirSync(join(lib.objectsDir, sha.slice(0, 2)))).toEqual([sha]);
+    expect(readdirSync(lib.tmpDir)).toEqual([]);
+
+    const key = loadOrCreateSiteKey(dataDir);
+    const signed = signManifest(body, key);
+    await lib.commitManifest(signed);
+    expect(await lib.readManifest('PXP00001', 1)).toEqual(signed);
+    expect(await lib.listVersions()).toEqual([{ packageId: 'PXP00001', version: 1 }]);
+
+    await lib.removeObject(sha);
+    await expect(lib.commitManifest({ ...signed, version: 2 })).rejects.toThrow(/not in the store/);
+    expect(await lib.readManifest('PXP00001', 2)).toBeUndefined();
+  });
+
+  it('writeObject renames only verified bytes: a corrupt chunk aborts and leaves nothing', async () => {
+    const dataDir = tempDir();
+    const src = makeFolder({ 'f.bin': bytes(200_000, 9) });
+    dirs.push(dataDir, src);
+    const lib = await ContentLibrary.open(dataDir);
+    const m = await buildManifest(src, header, 64 * 1024);
+    const file = m.files[0]!;
+    const bad = bytes(200_000, 9);
+    bad[70_000] = bad[70_000]! ^ 0x01; // second chunk
+    const err = await lib.writeObject(Readable.from([bad.subarray(0, 100_000), bad.subarray(100_000)]), file, 64 * 1024).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ContentVerifyError);
+    expect((err as ContentVerifyError).chunk).toBe(1);
+    expect(await lib.hasObject(file.sha256)).toBe(false);
+    expect(readdirSync(lib.tmpDir)).toEqual([]);
+    // Truncated: size check.
+    await expect(lib.writeObject(Readable.from([bytes(200_000, 9).subarray(0, 150_000)]), file, 64 * 1024)).rejects.toThrow(ContentVerifyError);
+    await lib.writeObject(Readable.from([bytes(200_000, 9)]), file, 64 * 1024);
+    expect(await lib.hasObject(file.sha256, file.size)).toBe(true);
+    expect((await lib.verifyObject(file, 64 * 1024)).ok).toBe(true);
+  });
+
+  it('open() drops temp files a crash left behind, never a manifest', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const lib = await ContentLibrary.open(dataDir);
+    writeFileSync(join(lib.tmpDir, 'partial'), 'half a file');
+    mkdirSync(join(lib.manifestsDir, 'PXP00009'), { recursive: true });
+    const again = await ContentLibrary.open(dataDir);
+    expect(readdirSync(again.tmpDir)).toEqual([]);
+    expect(await again.listVersions()).toEqual([]);
+  });
+});
+
+describe('package versions on the site', () => {
+  it('add-content makes a new version (rule 17); identical content makes none', async () => {
+    const site = await startSite({ listen: false });
+    const src = makeFolder({ 'setup.cmd': 'echo hi', 'data/x.bin': bytes(10_000) });
+    dirs.push(src);
+    try {
+      const pkg = await site.service.create('packages', { name: 'App' }, ACTOR);
+      const first = await site.content.addContent(pkg.id, src, ACTOR);
+      expect(first).toMatchObject({ created: true, version: 2, files: 2 });
+      expect((await site.repo.packages.get(pkg.id))!.version).toBe(2);
+      const again = await site.content.addContent(pkg.id, src, ACTOR);
+      expect(again).toMatchObject({ created: false, version: 2 });
+      writeFileSync(join(src, 'setup.cmd'), 'echo changed');
+      const second = await site.content.addContent(pkg.id, src, ACTOR);
+      expect(second).toMatchObject({ created: true, version: 3 });
+      expect((await site.repo.content.latestVersion(pkg.id))!.version).toBe(3);
+      expect((await site.repo.content.listVersions(pkg.id)).map((v) => v.version)).toEqual([3, 2]);
+    } finally {
+      await site.close();
+    }
+  });
+});
