@@ -57,9 +57,10 @@ export interface ValidationResult {
  * A file download as a plain node stream (node:http, not fetch: no web-stream
  * layer between the socket and the digests, so a 1 GiB pull costs little memory).
  */
-function download(url: string): Promise<IncomingMessage> {
+function download(url: string, offset = 0): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, resolve);
+    const headers = offset > 0 ? { range: `bytes=${offset}-` } : {};
+    const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, { headers }, resolve);
     req.on('error', reject);
     req.setTimeout(120_000, () => req.destroy(new Error(`no data from ${url} for 120 s`)));
   });
@@ -268,12 +269,17 @@ export class DpNode implements ContentSource {
     let last: unknown;
     for (let attempt = 1; attempt <= this.#opts.attempts; attempt++) {
       try {
-        const res = await download(fileUrl(this.#base, m.packageId, m.version, f.path));
-        if (res.statusCode !== 200) {
-          res.resume();
-          throw new Error(`the site answered ${res.statusCode} for ${f.path}`);
-        }
-        await this.library.writeObject(res, f, m.chunkSize);
+        // Resumes after the verified whole chunks of an earlier attempt (even one before a crash).
+        const { resumedAt } = await this.library.writeObjectResumable(f, m.chunkSize, async (offset) => {
+          const res = await download(fileUrl(this.#base, m.packageId, m.version, f.path), offset);
+          const ranged = res.statusCode === 206 && String(res.headers['content-range'] ?? '').startsWith(`bytes ${offset}-`);
+          if (res.statusCode !== 200 && !ranged) {
+            res.resume();
+            throw new Error(`the site answered ${res.statusCode} for ${f.path}`);
+          }
+          return { stream: res, fromOffset: ranged };
+        });
+        if (resumedAt > 0 && resumedAt < f.size) this.#opts.log.info(`${m.packageId}@${m.version} ${f.path}: resumed at byte ${resumedAt}`);
         return;
       } catch (e) {
         last = e;

@@ -5,6 +5,8 @@
  *   objects/ab/abcdef…   one file per distinct content, named by its SHA-256
  *   manifests/PKG/N.json the signed manifest of package PKG version N
  *   tmp/                 files being written (emptied at open: leftovers of a crash)
+ *   partial/<sha256>     a download in progress (kept across restarts; only its
+ *                        verified whole chunks are ever reused, see writeObjectResumable)
  *
  * Atomicity: an object is written to tmp/, fsynced and renamed into objects/ only
  * after its digests were checked; a manifest is renamed into manifests/ only after
@@ -14,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -48,18 +50,20 @@ export class ContentLibrary {
   readonly objectsDir: string;
   readonly manifestsDir: string;
   readonly tmpDir: string;
+  readonly partialDir: string;
 
   private constructor(readonly root: string) {
     this.objectsDir = join(root, 'objects');
     this.manifestsDir = join(root, 'manifests');
     this.tmpDir = join(root, 'tmp');
+    this.partialDir = join(root, 'partial');
   }
 
   /** Opens (creating) `<dataDir>/content` and drops temp files left by a crash. */
   static async open(dataDir: string): Promise<ContentLibrary> {
     const lib = new ContentLibrary(join(dataDir, 'content'));
     await rm(lib.tmpDir, { recursive: true, force: true });
-    await Promise.all([lib.objectsDir, lib.manifestsDir, lib.tmpDir].map((d) => mkdir(d, { recursive: true })));
+    await Promise.all([lib.objectsDir, lib.manifestsDir, lib.tmpDir, lib.partialDir].map((d) => mkdir(d, { recursive: true })));
     return lib;
   }
 
@@ -138,6 +142,67 @@ export class ContentLibrary {
       await unlink(tmp).catch(() => undefined);
       throw e;
     }
+  }
+
+  /**
+   * Like writeObject, but resumable, also across restarts: the bytes go to
+   * partial/<sha256>; before a new attempt the whole chunks already there are
+   * re-hashed against the manifest and kept only while they match (the rest is cut
+   * off), and `open(offset)` is asked for the remainder (an HTTP Range request).
+   * `open` returns the stream and whether it starts at `offset` (false: from byte 0).
+   */
+  async writeObjectResumable(
+    expected: ManifestFile, chunkSize: number, openFrom: (offset: number) => Promise<{ stream: Readable; fromOffset: boolean }>,
+  ): Promise<{ resumedAt: number }> {
+    if (await this.hasObject(expected.sha256, expected.size)) return { resumedAt: expected.size };
+    const partial = join(this.partialDir, expected.sha256);
+    if (!/^[0-9a-f]{64}$/.test(expected.sha256)) throw new Error(`not a SHA-256: ${expected.sha256}`);
+    const xx = await xxhashApi();
+    let digester = new Digester(xx, chunkSize);
+    let good = 0;
+    // Keep the verified whole chunks of an earlier attempt (bounded by the file size).
+    const fh = await open(partial, 'a+');
+    try {
+      const buf = Buffer.allocUnsafe(chunkSize);
+      const have = (await fh.stat()).size;
+      for (let i = 0; (i + 1) * chunkSize <= Math.min(have, expected.size) && i < expected.chunks.length; i++) {
+        const { bytesRead } = await fh.read(buf, 0, chunkSize, i * chunkSize);
+        if (bytesRead !== chunkSize) break;
+        const digest = xx.h64Raw(buf).toString(16).padStart(16, '0');
+        if (digest !== expected.chunks[i]) break;
+        digester.update(buf);
+        good += chunkSize;
+      }
+      await fh.truncate(good);
+    } finally {
+      await fh.close();
+    }
+    const { stream, fromOffset } = await openFrom(good);
+    if (!fromOffset && good > 0) {
+      // The source sent the whole file: start over.
+      await truncate(partial, 0);
+      digester = new Digester(xx, chunkSize);
+      good = 0;
+    }
+    const resumedAt = good;
+    const ds = new DigestStream(xx, chunkSize, undefined, digester);
+    const first = Math.floor(good / chunkSize);
+    // Chunks are checked as they complete (index continues from the kept prefix).
+    const check = (i: number, digest: string): void => {
+      if (i >= first && expected.chunks[i] !== digest) {
+        throw new ContentVerifyError(`${expected.path}: chunk ${i} has XXH64 ${digest}, the manifest says ${expected.chunks[i] ?? '(no such chunk)'}`, expected.path, i);
+      }
+    };
+    digester.onChunk = check;
+    await pipeline(stream, ds, createWriteStream(partial, { flags: 'a' }));
+    const got = digester.digest();
+    if (got.size !== expected.size) throw new ContentVerifyError(`${expected.path}: ${got.size} bytes, the manifest says ${expected.size}`, expected.path, null);
+    if (got.sha256 !== expected.sha256) {
+      await unlink(partial).catch(() => undefined);
+      throw new ContentVerifyError(`${expected.path}: SHA-256 ${got.sha256}, the manifest says ${expected.sha256}`, expected.path, null);
+    }
+    await this.#publish(partial, expected.sha256);
+    return { resumedAt };
   }
 
   /** Re-hashes a stored object: 'ok', 'missing' or the first problem found. */

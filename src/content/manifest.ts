@@ -45,7 +45,7 @@ export class Digester {
   #size = 0;
   readonly chunks: string[] = [];
 
-  constructor(xx: XXHashAPI, chunkSize = CHUNK_SIZE, readonly onChunk?: (index: number, digest: string) => void) {
+  constructor(xx: XXHashAPI, chunkSize = CHUNK_SIZE, public onChunk?: (index: number, digest: string) => void) {
     this.#xx = xx;
     this.#chunkSize = chunkSize;
     this.#chunk = xx.create64(0n);
@@ -85,9 +85,10 @@ export class Digester {
 /** A pass-through stream that digests what flows through it (`digest()` after the end). */
 export class DigestStream extends Transform {
   readonly digester: Digester;
-  constructor(xx: XXHashAPI, chunkSize = CHUNK_SIZE, onChunk?: (index: number, digest: string) => void) {
+  constructor(xx: XXHashAPI, chunkSize = CHUNK_SIZE, onChunk?: (index: number, digest: string) => void, digester?: Digester) {
     super();
-    this.digester = new Digester(xx, chunkSize, onChunk);
+    // An existing digester continues where it stopped (a resumed download).
+    this.digester = digester ?? new Digester(xx, chunkSize, onChunk);
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     try {

@@ -16,6 +16,7 @@ import {
   type TaskSequence,
 } from '../site/model.js';
 import type { SiteRepository } from '../site/repository.js';
+import { unknownComputerObject } from '../site/builtins.js';
 import { MembershipIndex } from './membership-index.js';
 import type { PolicySnapshot } from './types.js';
 
@@ -34,21 +35,7 @@ const byId = <T extends { id: string }>(items: readonly T[]): Map<string, T> => 
 
 /** Stand-in for an unknown object missing from the data (a store always has both; test data may not). */
 function placeholderUnknown(arch: 'x86' | 'x64'): Device {
-  return {
-    id: arch === 'x86' ? X86_UNKNOWN_ID : X64_UNKNOWN_ID,
-    name: `${arch} Unknown Computer`,
-    macs: [],
-    smbiosGuid: null,
-    architecture: arch,
-    isSiteSystem: false,
-    isServer: false,
-    unknownObject: arch,
-    provisional: false,
-    variables: [],
-    pxe: { lastPxeDeploymentId: null, lastPxeDeploymentTime: null },
-    createdAt: '1970-01-01T00:00:00.000Z',
-    modifiedAt: '1970-01-01T00:00:00.000Z',
-  };
+  return unknownComputerObject(arch, '1970-01-01T00:00:00.000Z');
 }
 
 export function buildPolicySnapshot(data: PolicySiteData): PolicySnapshot {

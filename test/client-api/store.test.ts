@@ -1,9 +1,9 @@
 /** The credential store (migration 2, store/sqlite/credential-table.ts): hashes only, atomic one-time use, cascades. */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { runCli } from '../support/cli.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import type { BootToken, ClientSession, Device } from '../../src/site/model.js';
 import type { SiteRepository } from '../../src/site/repository.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/store/sqlite/migrations.js';
@@ -109,17 +109,7 @@ describe('pxepoint boot-token issue', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-    try {
-      return { code: await main([...argv, '--data-dir', dataDir]), out, err };
-    } finally {
-      vi.restoreAllMocks();
-    }
-  }
+  const cli = (...argv: string[]) => runCli(dataDir, ...argv);
 
   it('prints a one-time token bound to the machine, stored hashed and audited', async () => {
     const r = await cli('boot-token', 'issue', '--mac', '52-54-00-77-00-10', '--mac', '52:54:00:77:00:11', '--guid', '4b1d0000-7777-4000-8000-000000000010', '--ttl', '600', '--json');

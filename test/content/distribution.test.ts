@@ -111,6 +111,26 @@ describe('distribution to a DP (pull)', () => {
     expect((await n.library.verifyObject(m.files[0]!)).ok).toBe(true);
   });
 
+  it('validation also runs on its own schedule (dp.validateMinutes)', async () => {
+    const p = await addPackage({ 'f.txt': 'scheduled' });
+    await site.app.inject({ method: 'POST', url: `/api/content/packages/${p.id}/distribute`, headers: { authorization: `Bearer ${site.token}` }, payload: { distributionPointIds: [dpId] } });
+    node = await DpNode.open({ dataDir: dpDir, siteUrl: site.url, dpId, token: site.token, pollMs: 60_000, validateMs: 300 });
+    const n = node;
+    await n.poll();
+    const m = (await n.manifest(p.id, p.version))!;
+    writeFileSync(n.library.objectPath(m.files[0]!.sha256), 'scheduleX');
+    const failed: string[] = [];
+    const { subscribe } = await import('../../src/events.js');
+    const off = subscribe('content.verify.fail', (e) => failed.push(String(e.packageId)));
+    try {
+      n.start();
+      await waitFor(() => failed.includes(p.id), 'the scheduled validation to find the damage');
+      await waitFor(async () => (await n.library.verifyObject(m.files[0]!)).ok && (await stateOf(p.id))?.state === 'available', 'redistribution');
+    } finally {
+      off();
+    }
+  });
+
   it('`content validate --dp` makes the DP validate at its next poll', async () => {
     const p = await addPackage({ 'f.txt': 'hello' });
     await site.app.inject({ method: 'POST', url: `/api/content/packages/${p.id}/distribute`, headers: { authorization: `Bearer ${site.token}` }, payload: { distributionPointIds: [dpId] } });

@@ -58,6 +58,46 @@ describe('content library', () => {
     expect((await lib.verifyObject(file, 64 * 1024)).ok).toBe(true);
   });
 
+  it('writeObjectResumable keeps only verified whole chunks and asks for the rest', async () => {
+    const dataDir = tempDir();
+    const src = makeFolder({ 'f.bin': bytes(300_000, 4) });
+    dirs.push(dataDir, src);
+    const lib = await ContentLibrary.open(dataDir);
+    const file = (await buildManifest(src, header, 64 * 1024)).files[0]!;
+    const all = bytes(300_000, 4);
+    // Attempt 1 dies after 150 000 bytes (two whole chunks = 131 072 bytes are good).
+    const broken = async function* () {
+      yield all.subarray(0, 150_000);
+      await new Promise((r) => setTimeout(r, 50)); // the bytes reach the disk, then the connection drops
+      throw new Error('connection reset');
+    };
+    await expect(lib.writeObjectResumable(file, 64 * 1024, async () => ({ stream: Readable.from(broken()), fromOffset: false }))).rejects.toThrow('connection reset');
+    const offsets: number[] = [];
+    const r = await lib.writeObjectResumable(file, 64 * 1024, async (offset) => {
+      offsets.push(offset);
+      return { stream: Readable.from([all.subarray(offset)]), fromOffset: true };
+    });
+    expect(offsets).toEqual([131_072]);
+    expect(r.resumedAt).toBe(131_072);
+    expect((await lib.verifyObject(file, 64 * 1024)).ok).toBe(true);
+    expect(readdirSync(lib.partialDir)).toEqual([]);
+
+    // A damaged partial is cut back to its last good chunk.
+    const other = makeFolder({ 'g.bin': bytes(200_000, 8) });
+    dirs.push(other);
+    const g = (await buildManifest(other, header, 64 * 1024)).files[0]!;
+    const bad = bytes(200_000, 8).subarray(0, 140_000);
+    bad[10] = bad[10]! ^ 1;
+    writeFileSync(join(lib.partialDir, g.sha256), bad);
+    const seen: number[] = [];
+    await lib.writeObjectResumable(g, 64 * 1024, async (offset) => {
+      seen.push(offset);
+      return { stream: Readable.from([bytes(200_000, 8).subarray(offset)]), fromOffset: true };
+    });
+    expect(seen).toEqual([0]);
+    expect((await lib.verifyObject(g, 64 * 1024)).ok).toBe(true);
+  });
+
   it('open() drops temp files a crash left behind, never a manifest', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
@@ -87,6 +127,28 @@ describe('package versions on the site', () => {
       expect(second).toMatchObject({ created: true, version: 3 });
       expect((await site.repo.content.latestVersion(pkg.id))!.version).toBe(3);
       expect((await site.repo.content.listVersions(pkg.id)).map((v) => v.version)).toEqual([3, 2]);
+    } finally {
+      await site.close();
+    }
+  });
+});
+
+describe('policy files come from the newest manifest', () => {
+  it('ContentCatalogue lists path, size and SHA-256 of the newest version (rule 17)', async () => {
+    const { ContentCatalogue } = await import('../../src/app/client-content.js');
+    const site = await startSite({ listen: false });
+    const src = makeFolder({ 'a.txt': 'one' });
+    dirs.push(src);
+    try {
+      const pkg = await site.service.create('packages', { name: 'App' }, ACTOR);
+      const catalogue = new ContentCatalogue(() => site.repo);
+      expect(await catalogue.filesOf(pkg)).toEqual([]);
+      await site.content.addContent(pkg.id, src, ACTOR);
+      const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+      expect(await catalogue.filesOf((await site.repo.packages.get(pkg.id))!)).toEqual([{ path: 'a.txt', size: 3, sha256: sha('one') }]);
+      writeFileSync(join(src, 'a.txt'), 'two!');
+      await site.content.addContent(pkg.id, src, ACTOR);
+      expect(await catalogue.filesOf((await site.repo.packages.get(pkg.id))!)).toEqual([{ path: 'a.txt', size: 4, sha256: sha('two!') }]);
     } finally {
       await site.close();
     }

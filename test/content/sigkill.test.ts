@@ -39,16 +39,18 @@ function freePort(): Promise<number> {
 }
 
 /** Forwards to the site; while `stalling`, responses for `stallPath` stop after STALL_AFTER bytes. */
-function startProxy(target: URL, stallPath: string): Promise<{ server: Server; url: string; stalledBytes(): number; release(): void; requests(): number; held(): number }> {
+function startProxy(target: URL, stallPath: string): Promise<{ server: Server; url: string; stalledBytes(): number; release(): void; requests(): number; held(): number; ranges: string[] }> {
   let stalling = true;
   let stalled = 0;
   let requests = 0;
   const held: ServerResponse[] = [];
+  const ranges: string[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       if (!stalling || !req.url?.endsWith(stallPath)) return void upRes.pipe(res);
       requests++;
+      ranges.push(String(req.headers.range ?? ''));
       let sent = 0;
       upRes.on('end', () => res.end());
       upRes.on('data', (b: Buffer) => {
@@ -78,6 +80,7 @@ function startProxy(target: URL, stallPath: string): Promise<{ server: Server; u
     stalledBytes: () => stalled,
     requests: () => requests,
     held: () => held.length,
+    ranges,
     release() {
       stalling = false;
       for (const r of held) r.destroy();
@@ -127,14 +130,18 @@ describe('SIGKILL mid-distribution', () => {
     dp1.child.kill('SIGKILL');
     await waitForExit(dp1.child);
     expect(dp1.child.signalCode).toBe('SIGKILL');
-    // On disk: the first object may be there, the half file only as a temp file, and no manifest.
+    // On disk: the first object may be there, the half file only as a partial download, and no manifest.
     expect(existsSync(join(dpDir, 'content', 'manifests', pkgId, `${version}.json`))).toBe(false);
-    expect(readdirSync(join(dpDir, 'content', 'tmp')).length).toBeGreaterThan(0);
+    expect(readdirSync(join(dpDir, 'content', 'partial')).length).toBe(1);
 
     // Restart while the site still stalls the second file.
     const heldBefore = p.held();
     const dp2 = await startDp(configFile, dpDir, port);
     await waitFor(() => p.held() > heldBefore, 'the restarted DP to resume the pull (and stall again)', 30_000);
+    // It resumed after the whole chunks it had verified before the kill (a Range request).
+    const resumed = /^bytes=(\d+)-$/.exec(p.ranges[p.ranges.length - 1]!);
+    expect(resumed).not.toBeNull();
+    expect(Number(resumed![1]) % (1024 * 1024)).toBe(0);
     const held = (await (await fetch(`${dp2.url}dp/packages`)).json()) as { packages: unknown[] };
     expect(held.packages).toEqual([]);
     const file = await fetch(`${dp2.url}content/${pkgId}/${version}/files/a-first.bin`);

@@ -1,9 +1,9 @@
 /** GET /api/timeline/:mac (authenticated) and `pxepoint timeline <mac>`. */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { runCli } from '../support/cli.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { openSqliteRepository } from '../../src/store/sqlite/open.js';
 import type { BootEvent } from '../../src/site/model.js';
 import { startHarness, type Harness } from './harness.js';
@@ -62,17 +62,7 @@ describe('pxepoint timeline', () => {
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-    try {
-      return { code: await main([...argv, '--data-dir', dataDir]), out, err };
-    } finally {
-      vi.restoreAllMocks();
-    }
-  }
+  const cli = (...argv: string[]) => runCli(dataDir, ...argv);
 
   it('prints the timeline as a table', async () => {
     const r = await cli('timeline', '52-54-00-77-00-10');

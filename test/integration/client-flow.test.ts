@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPxepoint, startServeChild, waitForExit, type ServerChild } from '../support/child.js';
+import { runPxepoint, startServeChild, waitForExit, type ServerChild, adminApi } from '../support/child.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pxepoint-client-flow-'));
 const dataDir = join(root, 'data');
@@ -29,17 +29,7 @@ const EXP_PC = { mac: '52:54:00:77:05:02', guid: '4b1d0000-7777-4000-8000-000000
 const NEW_PC = { mac: '52:54:00:77:0e:01', guid: '4b1d0000-7777-4000-8000-000000000e01' };
 const TAMPER_PC = { mac: '52:54:00:77:05:03', guid: '4b1d0000-7777-4000-8000-000000000503' };
 
-async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${server!.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const api = <T = unknown>(method: string, path: string, body?: unknown): Promise<T> => adminApi<T>(server!.url, admin, method, path, body);
 
 interface DeviceStatusRow { deploymentId: string; state: number; lastMessageId: number | null; lastMessage: string }
 const statusOf = (deviceId: string): Promise<DeviceStatusRow[]> => api<DeviceStatusRow[]>('GET', `/api/devices/${deviceId}/status`);

@@ -27,7 +27,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHUNK_SIZE, type ContentManifest } from '../../src/content/types.js';
 import type { PolicyContentSource, PolicyResponse } from '../../src/policy/client-api.js';
-import { REPO_ROOT, runPxepoint, startServeChild, waitForExit, type ServerChild } from '../support/child.js';
+import { REPO_ROOT, runPxepoint, startServeChild, waitForExit, type ServerChild, adminApi } from '../support/child.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pxepoint-content-flow-'));
 const siteData = join(root, 'site');
@@ -54,17 +54,7 @@ const deployments = { off: '', neighbour: '', defaults: '', both: '', direct: ''
 let collection = '';
 let machineNo = 0;
 
-async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${site!.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${admin}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const api = <T = unknown>(method: string, path: string, body?: unknown): Promise<T> => adminApi<T>(site!.url, admin, method, path, body);
 
 async function freePort(): Promise<number> {
   const s = createServer();

@@ -8,11 +8,10 @@ import type Database from 'better-sqlite3';
 import {
   ALL_SYSTEMS_ID,
   ALL_UNKNOWN_COMPUTERS_ID,
-  X64_UNKNOWN_ID,
-  X86_UNKNOWN_ID,
   type Collection,
   type Device,
 } from '../../site/model.js';
+import { unknownComputerObject } from '../../site/builtins.js';
 import type { SiteTables } from './tables.js';
 
 export function builtinCollections(now: string): Collection[] {
@@ -35,22 +34,7 @@ export function builtinCollections(now: string): Collection[] {
 }
 
 export function unknownComputerDevices(now: string): Device[] {
-  const device = (id: string, name: string, arch: 'x86' | 'x64'): Device => ({
-    id,
-    name,
-    macs: [],
-    smbiosGuid: null,
-    architecture: arch,
-    isSiteSystem: false,
-    isServer: false,
-    unknownObject: arch,
-    provisional: false,
-    variables: [],
-    pxe: { lastPxeDeploymentId: null, lastPxeDeploymentTime: null },
-    createdAt: now,
-    modifiedAt: now,
-  });
-  return [device(X86_UNKNOWN_ID, 'x86 Unknown Computer', 'x86'), device(X64_UNKNOWN_ID, 'x64 Unknown Computer', 'x64')];
+  return [unknownComputerObject('x86', now), unknownComputerObject('x64', now)];
 }
 
 /** Returns the ids it created (empty on every open after the first). */
