@@ -34,9 +34,10 @@ export interface StartOptions {
 
 export interface RunningServer {
   config: PxepointConfig;
-  service: SiteService;
+  /** Null in a distribution-point-only process (it never opens the site database). */
+  service: SiteService | null;
   /** The client API's service: issues boot tokens (the PXE responder's per-boot variables file). */
-  clientService: ClientService;
+  clientService: ClientService | null;
   /** Base URL of the HTTP listener (admin API under /api/). */
   httpUrl: string | null;
   /** Secret of the admin token created for the sample site (also in <dataDir>/admin-token). */
@@ -195,6 +196,12 @@ function logEvents(log: Logger): () => void {
   const offs = [
     subscribe('site.change', (e) => log.info({ event: 'site.change', ...e }, String(e.text))),
     subscribe('deploy.highrisk', (e) => log.warn({ event: 'deploy.highrisk', ...e }, 'high-risk deployment accepted')),
+    // SMSPXE-style decision lines: PXE requests at info, plain address traffic at debug.
+    subscribe('dhcp.decision', (e) => {
+      const line = `${String(e.mac)} ${String(e.channel)} ${String(e.messageType)}: ${String(e.decision)} (${String(e.reason)})`;
+      if (e.pxe) log.info({ event: 'dhcp.decision', ...e }, line);
+      else log.debug({ event: 'dhcp.decision', ...e }, line);
+    }),
   ];
   return () => offs.forEach((off) => off());
 }
@@ -205,7 +212,7 @@ export async function startServer(config: PxepointConfig, opts: StartOptions = {
   if (config.roles.includes('dp') && !config.roles.includes('site') && !config.roles.includes('pxe')) {
     const dp = await startDistributionPoint(config, log);
     return {
-      config, service: null as unknown as SiteService, clientService: null as unknown as ClientService, httpUrl: null, adminToken: null,
+      config, service: null, clientService: null, httpUrl: null, adminToken: null,
       dhcp: null, tftpPort: null, bootSessions: null, contentUrl: dp.url, dpNode: dp.node, close: () => dp.close(),
     };
   }

@@ -55,6 +55,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   content: contentCommand,
   // `package add-content` is the content library's; every other `package` subcommand is the entity's.
   package: (argv: string[]) => (argv[0] === 'add-content' ? addContentCommand(argv.slice(1)) : entityCommand('package', argv)),
+  bootimage: (argv: string[]) => (argv[0] === 'import' || argv[0] === 'bcd' ? import('./commands/bootimage-import.js').then((m) => m.bootImageCommand(argv[0]!, argv.slice(1))) : entityCommand('bootimage', argv)), // WinPE import (docs/winpe.md)
 };
 
 export async function main(argv: string[]): Promise<number> {

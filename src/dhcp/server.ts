@@ -15,6 +15,7 @@
  * pure decision (`decide`, src/pxe/decide.ts) and pure replies (proxy.ts, builder.ts).
  */
 import diagnostics_channel from 'node:diagnostics_channel';
+import { networkInterfaces } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type dgram from 'node:dgram';
 import { PxeError } from '../errors.js';
@@ -441,12 +442,31 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     }
   };
 
+  let lastSendErrorLog = 0;
   const listeners = await openDhcpListeners({
     address: opts.address, dhcpPort: opts.dhcpPort, pxePort: opts.pxePort, interfaces, onMessage,
-    onError: () => { stats.sendErrors++; },
+    onError: (e, ep) => {
+      stats.sendErrors++;
+      // Rate-limited: a misrouted broadcast fails on every packet (e.g. ENETUNREACH without a route).
+      const now = Date.now();
+      if (now - lastSendErrorLog >= 60_000) {
+        lastSendErrorLog = now;
+        log.warn(`DHCP could not send on ${ep.iface?.name ?? 'the wildcard socket'}: ${e.message} (${stats.sendErrors} send error(s) so far)` +
+          (ep.iface ? '' : '; without --interface replies follow the routing table — name the PXE interface with --interface'));
+      }
+    },
     ...(opts.native !== undefined ? { native: opts.native } : {}),
   });
   for (const w of listeners.warnings) log.warn(w);
+  if (interfaces.length === 0 && (opts.address === '0.0.0.0' || opts.address === undefined)) {
+    const nics = Object.entries(networkInterfaces())
+      .filter(([, addrs]) => (addrs ?? []).some((a) => a.family === 'IPv4' && !a.internal))
+      .map(([name]) => name);
+    if (nics.length > 1) {
+      log.warn(`DHCP listens on every interface (${nics.join(', ')}) and broadcast replies follow the routing table; ` +
+        'name the PXE network with --interface so answers leave through it (rule 49)');
+    }
+  }
   const sweep = book ? setInterval(() => book!.sweepOffers(Date.now()), 10_000) : null;
   sweep?.unref();
 

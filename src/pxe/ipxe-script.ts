@@ -34,7 +34,17 @@ export const CALLBACK_STEPS: readonly CallbackStep[] = ['script', 'prompt-accept
  * How to boot a boot image from iPXE: the script lines, or null when iPXE cannot
  * boot it directly. The seam WinPE (wimboot: kernel + initrd lines) plugs into.
  */
-export type BootImageLoader = (image: { path: string; url: string; bootImageId: string }) => string[] | null;
+export type BootImageLoader = (image: {
+  path: string;
+  url: string;
+  bootImageId: string;
+  /** The client's firmware (WinPE: bootmgr.exe + BIOS BCD, or bootmgfw.efi + UEFI BCD). */
+  firmware?: 'bios' | 'uefi';
+  /** The script's base URL, for a loader that fetches more files than the image. */
+  baseUrl?: string;
+  /** The boot image's architecture (its boot programs live under boot/<arch>/). */
+  architecture?: string;
+}) => string[] | null;
 
 /** Images iPXE executes itself: EFI/PXE executables, iPXE scripts, Linux-style kernels. */
 export const chainLoader: BootImageLoader = ({ path, url }) =>
@@ -101,7 +111,7 @@ export function renderIpxeScript(session: BootSession, opts: IpxeScriptOptions):
   const loaders = opts.loaders ?? [chainLoader];
   const boot = image === null || image === undefined || d.bootImageId === null
     ? null
-    : loaders.reduce<string[] | null>((found, load) => found ?? load({ path: image, url: `${base}${urlPath(bootFilePath(image))}`, bootImageId: d.bootImageId! }), null);
+    : loaders.reduce<string[] | null>((found, load) => found ?? load({ path: image, url: `${base}${urlPath(bootFilePath(image))}`, bootImageId: d.bootImageId!, firmware: uefi ? 'uefi' : 'bios', baseUrl: base, ...(d.bootImageArchitecture ? { architecture: d.bootImageArchitecture } : {}) }), null);
 
   if (session.variablesName !== null) {
     lines.push(`imgfetch --name variables.json ${base}/boot/vars/${session.variablesName} || goto pxp_failed`, callback('variables'));

@@ -1,24 +1,25 @@
 /**
  * Harness self-test: the namespace LAN, QEMU and the capture work, independent of
  * pxepoint. dnsmasq is the PXE server (DHCP + TFTP), iPXE fetches a script from a tiny
- * observer and calls it back. One BIOS boot (SeaBIOS + iPXE ROM), ~15 s with radvd.
- * When this fails, the machine is the problem; when only pxe-boot fails, pxepoint is.
+ * observer and calls it back: SeaBIOS + iPXE ROM (~5 s with radvd) and OVMF → TFTP
+ * snponly.efi → iPXE (~13 s); ~25 s in all. When this fails, the machine is the problem; when only pxe-boot fails, pxepoint is.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { formatSummary, startCapture, summarizeCapture } from './support/capture.js';
 import { createLan, type TestLan } from './support/netns.js';
 import { makeTftpRoot, startDnsmasqPxe, startObserver, startRadvd, type Observer } from './support/peers.js';
 import { describeE2e, missingPrerequisites } from './support/prereq.js';
 import { waitFor } from './support/proc.js';
 import { bootGuest, consoleTail, macDashes } from './support/qemu.js';
-import { join } from 'node:path';
 
 const BOOT_LIMIT_MS = 90_000;
 
 describeE2e('e2e harness self-test (dnsmasq as PXE server)', missingPrerequisites(), () => {
   let lan: TestLan;
   let observer: Observer;
+  let failed = false;
 
   beforeAll(async () => {
     lan = await createLan({ peer: false });
@@ -26,12 +27,20 @@ describeE2e('e2e harness self-test (dnsmasq as PXE server)', missingPrerequisite
     observer = await startObserver(lan);
     const tftpRoot = makeTftpRoot(join(lan.workDir, 'tftp'));
     await startDnsmasqPxe(lan, tftpRoot, `${observer.url}/boot.ipxe`);
-  });
+  }, 60_000);
+
   afterAll(async () => {
+    if (failed && lan) {
+      process.env.PXP_E2E_KEEP = '1';
+      process.stdout.write(`harness self-test artifacts kept in ${lan.workDir}\n`);
+    }
     await lan?.down();
   });
 
   async function bootToObserver(firmware: 'bios' | 'uefi', mac: string): Promise<number> {
+    onTestFailed(() => {
+      failed = true;
+    });
     const name = `selftest-${firmware}`;
     const cap = await startCapture(lan, lan.taps[0]!, name);
     const guest = bootGuest(lan, { firmware, mac, uuid: `4b1d0000-7777-4000-8000-0000${mac.replace(/:/g, '').slice(-8)}`, name });

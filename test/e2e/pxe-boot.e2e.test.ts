@@ -28,6 +28,9 @@ const BOOT_LIMIT_MS = Number(process.env.PXP_E2E_BOOT_LIMIT_MS ?? 120_000);
 /** How long the unknown machine is watched (its firmware gives up well within this). */
 const UNKNOWN_WATCH_MS = Number(process.env.PXP_E2E_UNKNOWN_WATCH_MS ?? 45_000);
 
+/** After the first callback, how long the script may run on (variables file, boot/exit steps). */
+const AFTER_CALLBACK_MS = 8_000;
+
 type Mode = 'full' | 'proxy';
 interface TimelineEvent {
   id: number;
@@ -124,6 +127,9 @@ describeE2e('PXE boot of real firmware against pxepoint', missingPrerequisites({
           // 255.255.255.255 at all (see docs/testing.md).
           bindInterface: true,
           config: {
+            // Unknown computer support on, and nothing deployed to All Unknown Computers: the
+            // unknown machine is turned away for having no deployment (rule 46 allows it).
+            pxe: { unknownComputerSupport: true },
             dhcp: {
               serverAddress: lan.serverIp,
               ...(mode === 'full' ? { pools: [{ subnet: `${lan.subnet}/${lan.prefixLength}`, rangeStart: lan.poolStart, rangeEnd: lan.poolEnd }] } : {}),
@@ -148,12 +154,20 @@ describeE2e('PXE boot of real firmware against pxepoint', missingPrerequisites({
             failed = true;
           });
           const t0 = Date.now();
-          const { guest, summary } = await boot(fw, m, `${mode}-${fw}`, () => pxe.httpHits().some((h) => h.time >= t0 && isCallback(h)), BOOT_LIMIT_MS);
+          // Boot until the script's first callback, then give the script a few seconds to run
+          // on (variables file, boot/exit steps) so the log shows how the boot went on.
+          let calledBackAt = 0;
+          const { guest, summary } = await boot(fw, m, `${mode}-${fw}`, () => {
+            if (calledBackAt === 0 && pxe.httpHits().some((h) => h.time >= t0 && isCallback(h))) calledBackAt = Date.now();
+            const ended = pxe.httpHits().some((h) => h.time >= t0 && /step=(exit|boot)/.test(h.url) && h.url.startsWith(`/boot/callback/${dashes}`));
+            return calledBackAt > 0 && (ended || Date.now() - calledBackAt > AFTER_CALLBACK_MS);
+          }, BOOT_LIMIT_MS);
           const hits = pxe.httpHits().filter((h) => h.time >= guest.startedAt);
           const script = hits.find((h) => h.method === 'GET' && h.url.split('?')[0] === scriptPath);
           const callback = hits.find(isCallback);
           const seconds = callback ? ((callback.time - guest.startedAt) / 1000).toFixed(1) : null;
-          results.push(`${mode.padEnd(5)} ${fw.padEnd(4)} ${m.mac}: ${seconds ? `callback after ${seconds} s` : 'FAILED'}`);
+          const steps = hits.filter((h) => h.url.startsWith(`/boot/callback/${dashes}`)).map((h) => /step=([\w-]+)/.exec(h.url)?.[1] ?? '?');
+          results.push(`${mode.padEnd(5)} ${fw.padEnd(4)} ${m.mac}: ${seconds ? `callback after ${seconds} s (steps: ${steps.join(', ')})` : 'FAILED'}`);
           const why = (): string => explain(pxe, guest, summary);
 
           // What pxepoint recorded: the script fetched by this machine, then its callback.
@@ -176,7 +190,17 @@ describeE2e('PXE boot of real firmware against pxepoint', missingPrerequisites({
           } else {
             expect(leased!.src.startsWith(`${lan.serverIp}:`), `the address should come from pxepoint\n${why()}`).toBe(true);
           }
+          // iPXE (the BIOS ROM, or snponly.efi chained by OVMF) was told its script's URL by pxepoint.
+          const scriptUrl = `http://${lan.serverIp}:8080${scriptPath}`;
+          expect(fromPxepoint.some((d) => d.bootFile === scriptUrl), `no DHCP reply from pxepoint names ${scriptUrl}\n${why()}`).toBe(true);
           if (fw === 'uefi') {
+            // The firmware itself (no iPXE yet) was given the x64 chain loader…
+            expect(fromPxepoint.some((d) => d.bootFile === 'boot/x64/snponly.efi'), `pxepoint never offered boot/x64/snponly.efi\n${why()}`).toBe(true);
+            if (mode === 'proxy') {
+              // …in proxy mode by the boot server: OVMF asks 4011 → 4011 after dnsmasq's ACK.
+              expect(summary.dhcp.some((d) => d.op === 'reply' && d.mac === m.mac && d.src === `${lan.serverIp}:4011` && d.dst.endsWith(':4011') && d.bootFile === 'boot/x64/snponly.efi'),
+                `no boot-server (4011) ACK from pxepoint\n${why()}`).toBe(true);
+            }
             // OVMF's own PXE fetches the iPXE chain loader over TFTP from pxepoint.
             expect(summary.tftp.some((t) => t.kind === 'RRQ' && t.file.replace(/^\/+/, '') === 'boot/x64/snponly.efi' && t.dst.startsWith(`${lan.serverIp}:`)),
               `no TFTP read of boot/x64/snponly.efi\n${why()}`).toBe(true);
@@ -194,6 +218,12 @@ describeE2e('PXE boot of real firmware against pxepoint', missingPrerequisites({
           expect(bootDecision, `no DHCP decision to boot in the timeline:\n${shown}`).toBeGreaterThanOrEqual(0);
           expect(scriptEvent, `no served script in the timeline:\n${shown}`).toBeGreaterThan(bootDecision);
           expect(callbackEvent, `no callback step=script in the timeline:\n${shown}`).toBeGreaterThan(scriptEvent);
+          if (fw === 'uefi') {
+            // …and, for OVMF, the whole chain loader sent over TFTP before the script.
+            const sent = events.findIndex((e) => e.kind === 'tftp.transfer.end' && e.data?.file === 'boot/x64/snponly.efi' && e.data?.outcome === 'ok');
+            expect(sent, `no completed TFTP transfer of boot/x64/snponly.efi in the timeline:\n${shown}`).toBeGreaterThan(bootDecision);
+            expect(sent).toBeLessThan(scriptEvent);
+          }
         });
       }
 
@@ -218,11 +248,16 @@ describeE2e('PXE boot of real firmware against pxepoint', missingPrerequisites({
         expect(bootAnswers.map((d) => `${d.type} from ${d.src} file=${d.bootFile ?? ''}`), `pxepoint answered the unknown machine for booting\n${why()}`).toEqual([]);
         if (mode === 'proxy') {
           expect(summary.dhcp.filter((d) => d.op === 'reply' && d.mac === m.mac && d.src.startsWith(`${lan.serverIp}:`)).length, `ProxyDHCP must stay silent\n${why()}`).toBe(0);
+        } else {
+          // Full mode is the LAN's DHCP server: the machine still gets an address, only that.
+          expect(summary.dhcp.some((d) => d.op === 'reply' && d.type === 'ACK' && d.mac === m.mac && d.src.startsWith(`${lan.serverIp}:`) && d.yiaddr !== '0.0.0.0'),
+            `full mode should still lease an address to the unknown machine\n${why()}`).toBe(true);
         }
         const leaseIps = new Set(summary.dhcp.filter((d) => d.mac === m.mac && d.yiaddr !== '0.0.0.0').map((d) => d.yiaddr));
         expect(summary.tftp.filter((t) => leaseIps.has(t.src.split(':')[0]!)), `the unknown machine asked for a boot program over TFTP\n${why()}`).toEqual([]);
         expect(hits.map((h) => h.url), `pxepoint served the unknown machine over HTTP\n${why()}`).toEqual([]);
         expect(guest.serial(), 'the firmware should have given up on the network boot').not.toMatch(/\.ipxe\.\.\. ok/);
+        expect(gaveUp(guest), `the firmware did not give up on the network within ${UNKNOWN_WATCH_MS / 1000} s\n${why()}`).toBe(true);
 
         // What pxepoint recorded for it: it saw the machine and decided not to boot it.
         const timeline = await pxe.get(`/api/timeline/${encodeURIComponent(m.mac)}`, site.adminToken);
@@ -235,6 +270,7 @@ describeE2e('PXE boot of real firmware against pxepoint', missingPrerequisites({
         expect(events.filter((e) => e.kind !== 'dhcp.decision').map((e) => `${e.kind} ${e.summary ?? ''}`), shown).toEqual([]);
         const reasons = [...new Set(decisions.map((e) => String(e.data?.reasonCode ?? e.data?.reason ?? '?')))];
         results[results.length - 1] += ` — recorded: ${reasons.join(', ')}`;
+        expect(reasons, `unknown computer support is on and nothing targets All Unknown Computers: the reason should be no-deployment\n${shown}`).toContain('no-deployment');
       });
     });
   }

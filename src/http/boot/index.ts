@@ -14,7 +14,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { publish } from '../../events.js';
 import type { BootSessions } from '../../pxe/boot-sessions.js';
 import { scriptFile, variablesFile, type BootFileResult } from '../../pxe/boot-files.js';
-import { CALLBACK_STEPS, type BootImageLoader, type CallbackStep } from '../../pxe/ipxe-script.js';
+import { CALLBACK_STEPS, chainLoader, type BootImageLoader, type CallbackStep } from '../../pxe/ipxe-script.js';
+import { wimbootLoader } from '../../winpe/wimboot.js';
 import { parseMac } from '../../site/identifiers.js';
 import { PxeError } from '../../errors.js';
 import { BOOT_ERRORS, bootForbidden, bootNotFound } from './errors.js';
@@ -31,7 +32,7 @@ export interface BootHttpOptions {
   siteUrl?: string;
   /** F12/Enter prompt wait in seconds (rule 68); default 10. */
   promptTimeoutSeconds?: number;
-  /** How iPXE boots a boot image (the WinPE seam); default: chain executables and scripts. */
+  /** How iPXE boots a boot image (the WinPE seam); default: chain executables and scripts, and WinPE .wim images with wimboot when filesRoot is served. */
   loaders?: readonly BootImageLoader[];
   /** Rule 47/73: tell the client a PXE password is required. */
   passwordSet?: boolean;
@@ -45,6 +46,9 @@ const noStore = 'no-store';
 
 export const bootRoutes: FastifyPluginAsync<BootHttpOptions> = async (app, opts) => {
   const { sessions } = opts;
+  // WinPE over HTTP (docs/winpe.md): wimboot from the files root, when the administrator has placed it there.
+  const loaders: readonly BootImageLoader[] | undefined = opts.loaders
+    ?? (opts.filesRoot ? [chainLoader, wimbootLoader({ root: opts.filesRoot, onMissing: (hint, id) => app.log.warn({ bootImageId: id }, hint) })] : undefined);
 
   const answer = (result: BootFileResult, what: string): { body: string; type: string } => {
     if (result.ok) return { body: result.body, type: result.contentType };
@@ -58,7 +62,7 @@ export const bootRoutes: FastifyPluginAsync<BootHttpOptions> = async (app, opts)
     const result = scriptFile(sessions, req.params.mac, ip, {
       baseUrl: opts.baseUrl ?? baseUrlOf(req),
       ...(opts.promptTimeoutSeconds !== undefined ? { promptTimeoutSeconds: opts.promptTimeoutSeconds } : {}),
-      ...(opts.loaders !== undefined ? { loaders: opts.loaders } : {}),
+      ...(loaders !== undefined ? { loaders } : {}),
     });
     publish('http.boot', {
       kind: 'script', path: req.url.split('?')[0], ip, mac: result.session?.mac ?? parseMac(req.params.mac),

@@ -24,14 +24,16 @@ export interface Capture {
 /** Starts tcpdump on `iface` (in the server namespace); waits until it listens. */
 export async function startCapture(lan: TestLan, iface: string, name: string): Promise<Capture> {
   const file = join(lan.workDir, `${name}.pcap`);
-  const proc = lan.spawn(lan.srvNs, `tcpdump-${name}`, 'tcpdump', ['-i', iface, '-U', '-s', '0', '-n', '-w', file]);
+  const proc = lan.spawn(lan.srvNs, `tcpdump-${name}`, 'tcpdump', ['-i', iface, '--immediate-mode', '-U', '-s', '0', '-n', '-w', file]);
   await waitFor(() => /listening on/.test(proc.log()) || !proc.running(), 5000, 100);
   if (!proc.running()) throw new Error(`tcpdump on ${iface} did not start:\n${proc.log()}`);
   return {
     file,
     process: proc,
     async stop() {
-      await sleep(500); // let the last packets reach the file (-U flushes per packet)
+      // --immediate-mode hands every packet over at once and -U writes it at once, so a
+      // short pause is enough for the last ones to reach the file.
+      await sleep(500);
       await proc.stop();
     },
   };

@@ -72,7 +72,7 @@ export async function createLan(opts: LanOptions = {}): Promise<TestLan> {
   const id = `pxp-${process.pid}`;
   const srvNs = `${id}-srv`;
   const peerNs = opts.peer === false ? null : `${id}-peer`;
-  const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), `${id}-`));
+  const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), `pxp-e2e-${process.pid}-`));
   const ownTemp = opts.workDir === undefined;
   for (const ns of [srvNs, peerNs]) {
     if (ns && netnsExists(ns)) throw new Error(`network namespace ${ns} already exists (left by an earlier run with the same PID?); remove it with: ip netns del ${ns}`);
