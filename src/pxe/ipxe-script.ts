@@ -6,10 +6,10 @@
  *      timeline observe it);
  *   3. for an available deployment, waits for F12 (BIOS) or Enter (UEFI) — rule
  *      68 — and falls through to the next boot device (`exit`) when no key comes;
- *   4. fetches the variables file (`imgfetch`, kept as `variables.json` so a later
- *      loader can hand it to WinPE), and boots the boot image over HTTP — or, when
- *      iPXE cannot boot that image itself (a WinPE .wim needs wimboot: a later
- *      issue), prints why and exits;
+ *   4. fetches the variables file (`imgfetch`, kept as `variables.json`: wimboot
+ *      injects it into WinPE), and boots the boot image over HTTP — a WinPE .wim
+ *      through wimboot (src/winpe/wimboot.ts) — or, when no loader can boot it
+ *      (no wimboot under the files root), prints why and exits;
  *   5. for 'abort', prints the reason and exits at once (abortpxe.com's job).
  *
  * Key codes are iPXE's (src/include/ipxe/keys.h): F12 is KEY_ANSI(24, '~') =

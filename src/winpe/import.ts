@@ -305,6 +305,15 @@ export async function prepareImport(opts: Omit<ImportOptions, 'root'> & { scratc
   // Extract winload and the boot files from the WIM in one wimlib run.
   const scratch = opts.scratch;
   await fsp.mkdir(scratch, { recursive: true });
+  try {
+    return await locateBootFiles(opts, wim, info, index, scratch);
+  } catch (e) {
+    await fsp.rm(scratch, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function locateBootFiles(opts: Omit<ImportOptions, 'root'>, wim: string, info: WimInfo, index: number, scratch: string): Promise<PreparedImport> {
   const wimPaths = [...WINLOAD, ...BOOT_FILE_SPECS.flatMap((s) => s.wim)];
   await wimlib(['extract', wim, String(index), ...wimPaths, `--dest-dir=${scratch}`, '--no-acls', '--nullglob', '--preserve-dir-structure'], `boot image "${wim}"`);
   const inWim = async (p: string): Promise<string | null> => findInsensitive(scratch, p);

@@ -88,7 +88,14 @@ export async function bootImageCommand(sub: string, argv: string[]): Promise<num
       const image = existingId !== undefined
         ? await ctx.service.update('boot-images', existingId, { name, architecture, deployFromPxe }, ctx.actor)
         : await ctx.service.create('boot-images', { name, architecture, deployFromPxe, imagePath: 'images/importing/boot.wim' }, ctx.actor);
-      const manifest = await installImport(prep, root, image.id, architecture, settings);
+      let manifest;
+      try {
+        manifest = await installImport(prep, root, image.id, architecture, settings);
+      } catch (e) {
+        // A record pointing at files that were never laid out would mislead the PXE decision.
+        if (existingId === undefined) await ctx.service.remove('boot-images', image.id, ctx.actor).catch(() => undefined);
+        throw e;
+      }
       const imagePath = `${imageDir(image.id)}/boot.wim`;
       const saved = image.imagePath === imagePath ? image : await ctx.service.update('boot-images', image.id, { imagePath }, ctx.actor);
       const lines = [
