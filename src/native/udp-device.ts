@@ -17,6 +17,20 @@ export interface NativeNet {
   openUdpSocket(device: string, address: string, port: number, recvBuffer?: number): number;
   /** Closes an fd that dgram never took over. */
   closeFd(fd: number): void;
+  /**
+   * TFTP fast path (absent from an addon built before it existed: check before use).
+   * A non-blocking UDP socket bound to (address, ephemeral port) without SO_REUSEADDR,
+   * SO_SNDBUFFORCE/SO_RCVBUFFORCE (falling back to the capped sizes); returns its fd.
+   */
+  openTransferSocket?(address: string, sendBuffer: number, recvBuffer: number): number;
+  /** The destination as a kernel sockaddr for sendWindow; null if the address is not numeric. */
+  sockaddrFor?(address: string, port: number): Buffer | null;
+  /**
+   * sendmmsg(2) of `count` datagrams to `dest`: packet j is `ring[slot*stride, +lens[slot])`
+   * with slot = (first + j) % lens.length. Returns how many were sent (fewer when the
+   * socket buffer is full), or -errno when the first one failed for another reason.
+   */
+  sendWindow?(fd: number, dest: Buffer, ring: Buffer, stride: number, lens: Uint32Array, first: number, count: number): number;
 }
 
 let cached: { addon: NativeNet | null; error: string | null } | undefined;

@@ -20,6 +20,9 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -224,20 +227,30 @@ static napi_value sockaddr_for(napi_env env, napi_callback_info info) {
 }
 
 #define SEND_BATCH 64
+/* A GSO super-datagram must fit one IP packet (64 KiB); the kernel allows 64 segments. */
+#define GSO_MAX_BYTES 65000
+#define GSO_MAX_SEGS 64
 
 /*
  * sendWindow(fd, dest: Buffer, ring: Buffer, stride: number, lens: Uint32Array,
- *            first: number, count: number): number
+ *            first: number, count: number, gso?: boolean): number
  * Sends `count` datagrams to `dest`: packet j is ring[slot * stride, + lens[slot]) with
  * slot = (first + j) % lens.length (the window ring wraps). Returns how many were sent:
  * fewer than `count` when the socket buffer is full (EAGAIN/ENOBUFS; the caller sends
  * the rest through dgram, which queues), or -errno when the first one failed otherwise.
+ *
+ * gso: UDP generic segmentation offload (UDP_SEGMENT, Linux 4.18): runs of full slots
+ * go down the stack as one super-datagram of up to 64 KiB that is cut into `stride`-byte
+ * datagrams at the device (or by the NIC), so routing, netfilter and the qdisc are paid
+ * once per run instead of once per packet. Only the last datagram of a run may be
+ * shorter. The kernel refuses it (EINVAL/EIO) when a segment exceeds the path MTU
+ * (blksize larger than the MTU) or the device cannot do it: the caller then turns gso off.
  */
 static napi_value send_window(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) {
-    napi_throw_type_error(env, NULL, "sendWindow(fd, dest, ring, stride, lens, first, count) takes seven arguments");
+    napi_throw_type_error(env, NULL, "sendWindow(fd, dest, ring, stride, lens, first, count[, gso]) takes seven or eight arguments");
     return NULL;
   }
   int32_t fd, stride, first, count;
@@ -246,6 +259,7 @@ static napi_value send_window(napi_env env, napi_callback_info info) {
   napi_typedarray_type ta_type;
   size_t nslots;
   void *lens_data;
+  bool gso = false;
   if (napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
       napi_get_buffer_info(env, argv[1], &dest, &dest_len) != napi_ok ||
       napi_get_buffer_info(env, argv[2], &ring, &ring_len) != napi_ok ||
@@ -256,39 +270,75 @@ static napi_value send_window(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "sendWindow: bad argument types");
     return NULL;
   }
+  if (argc >= 8 && napi_get_value_bool(env, argv[7], &gso) != napi_ok) gso = false;
   const uint32_t *lens = (const uint32_t *)lens_data;
   if (ta_type != napi_uint32_array || nslots == 0 || stride <= 0 || first < 0 || (size_t)first >= nslots ||
       count < 0 || dest_len > sizeof(struct sockaddr_storage) || (size_t)stride * nslots > ring_len) {
     napi_throw_range_error(env, NULL, "sendWindow: arguments out of range");
     return NULL;
   }
+  int max_segs = 1;
+  if (gso && stride <= 65535) {
+    max_segs = GSO_MAX_BYTES / stride;
+    if (max_segs > GSO_MAX_SEGS) max_segs = GSO_MAX_SEGS;
+    if (max_segs < 2) max_segs = 1;
+  }
   struct mmsghdr msgs[SEND_BATCH];
-  struct iovec iovs[SEND_BATCH];
+  struct iovec iovs[SEND_BATCH * GSO_MAX_SEGS > 4096 ? 4096 : SEND_BATCH * GSO_MAX_SEGS];
+  union {
+    char buf[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+  } ctrl[SEND_BATCH];
+  int segs[SEND_BATCH];
+  const size_t iov_cap = sizeof iovs / sizeof iovs[0];
   int32_t sent = 0;
   int err = 0;
   while (sent < count) {
-    int n = count - sent < SEND_BATCH ? count - sent : SEND_BATCH;
-    for (int j = 0; j < n; j++) {
-      size_t slot = ((size_t)first + (size_t)sent + (size_t)j) % nslots;
-      uint32_t len = lens[slot];
-      if (len > (uint32_t)stride) len = (uint32_t)stride;
-      iovs[j].iov_base = (char *)ring + slot * (size_t)stride;
-      iovs[j].iov_len = len;
-      memset(&msgs[j].msg_hdr, 0, sizeof msgs[j].msg_hdr);
-      msgs[j].msg_hdr.msg_name = dest;
-      msgs[j].msg_hdr.msg_namelen = (socklen_t)dest_len;
-      msgs[j].msg_hdr.msg_iov = &iovs[j];
-      msgs[j].msg_hdr.msg_iovlen = 1;
-      msgs[j].msg_len = 0;
+    /* Build up to SEND_BATCH messages, each a run of up to max_segs packets. */
+    int nmsg = 0;
+    size_t niov = 0;
+    int32_t j = sent;
+    while (j < count && nmsg < SEND_BATCH && niov + (size_t)max_segs <= iov_cap) {
+      struct msghdr *h = &msgs[nmsg].msg_hdr;
+      memset(h, 0, sizeof *h);
+      h->msg_name = dest;
+      h->msg_namelen = (socklen_t)dest_len;
+      h->msg_iov = &iovs[niov];
+      int k = 0;
+      while (j < count && k < max_segs) {
+        size_t slot = ((size_t)first + (size_t)j) % nslots;
+        uint32_t len = lens[slot];
+        if (len > (uint32_t)stride) len = (uint32_t)stride;
+        iovs[niov].iov_base = (char *)ring + slot * (size_t)stride;
+        iovs[niov].iov_len = len;
+        niov++;
+        k++;
+        j++;
+        if (len < (uint32_t)stride) break; /* a short datagram ends a GSO run */
+      }
+      h->msg_iovlen = (size_t)k;
+      if (k > 1) {
+        h->msg_control = ctrl[nmsg].buf;
+        h->msg_controllen = sizeof ctrl[nmsg].buf;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(h);
+        cm->cmsg_level = SOL_UDP;
+        cm->cmsg_type = UDP_SEGMENT;
+        cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        uint16_t gso_size = (uint16_t)stride;
+        memcpy(CMSG_DATA(cm), &gso_size, sizeof gso_size);
+      }
+      segs[nmsg] = k;
+      msgs[nmsg].msg_len = 0;
+      nmsg++;
     }
-    int r = sendmmsg(fd, msgs, (unsigned)n, 0);
+    int r = sendmmsg(fd, msgs, (unsigned)nmsg, 0);
     if (r < 0) {
       if (errno == EINTR) continue;
       err = errno;
       break;
     }
-    sent += r;
-    if (r < n) break; /* the buffer filled up midway; the next call would say why */
+    for (int m = 0; m < r; m++) sent += segs[m];
+    if (r < nmsg) break; /* the buffer filled up midway; the next call would say why */
   }
   napi_value result;
   if (sent == 0 && err != 0 && err != EAGAIN && err != EWOULDBLOCK && err != ENOBUFS)

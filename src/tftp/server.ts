@@ -6,6 +6,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { loadNativeNet, type NativeNet } from '../native/udp-device.js';
 import { publish } from '../events.js';
 import { createDiskResolver, type TftpClientInfo, type TftpFileResolver, type TftpFileSource } from './files.js';
 import { negotiateOptions } from './options.js';
@@ -41,6 +42,34 @@ export interface TftpServerOptions {
   readAheadBytes?: number;
   /** Socket buffer size for transfer sockets; the kernel may cap it (net.core.wmem_max). */
   socketBufferBytes?: number;
+  /**
+   * Send each window with one sendmmsg(2) through the native addon (default: yes when
+   * the addon is built, unless the environment has PXEPOINT_TFTP_NATIVE=0). false forces
+   * the pure-JS path (one dgram send per datagram). Decided once, at start.
+   */
+  nativeSend?: boolean;
+}
+
+/** The native send functions, or null: the pure-JS path. */
+interface NativeSend {
+  openTransferSocket: NonNullable<NativeNet['openTransferSocket']>;
+  sockaddrFor: NonNullable<NativeNet['sockaddrFor']>;
+  sendWindow: NonNullable<NativeNet['sendWindow']>;
+  closeFd: NativeNet['closeFd'];
+}
+
+function selectNativeSend(want: boolean | undefined): NativeSend | null {
+  if (want === false) return null;
+  if (want === undefined && process.env.PXEPOINT_TFTP_NATIVE === '0') return null;
+  const addon = loadNativeNet().addon;
+  // An addon built before the fast path existed lacks these: fall back to dgram.
+  if (!addon || typeof addon.sendWindow !== 'function' || typeof addon.openTransferSocket !== 'function' || typeof addon.sockaddrFor !== 'function') return null;
+  return {
+    openTransferSocket: addon.openTransferSocket.bind(addon),
+    sockaddrFor: addon.sockaddrFor.bind(addon),
+    sendWindow: addon.sendWindow.bind(addon),
+    closeFd: addon.closeFd.bind(addon),
+  };
 }
 
 export interface TftpStats {
@@ -63,6 +92,8 @@ export interface TftpStats {
 export interface TftpServer {
   readonly address: string;
   readonly port: number;
+  /** True when transfers send windows through the native sendmmsg path. */
+  readonly nativeSend: boolean;
   stats(): TftpStats;
   close(): Promise<void>;
 }
@@ -133,6 +164,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   const readAhead = opts.readAheadBytes;
   const sockBuf = opts.socketBufferBytes ?? 4 * 1024 * 1024;
   const resolver = opts.resolver ?? createDiskResolver(opts.root);
+  const native = selectNativeSend(opts.nativeSend);
 
   const stats: TftpStats = {
     requests: 0,
@@ -290,22 +322,39 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     }
     entry.source = source;
     const neg = negotiateOptions(req.options, limits, netascii ? null : source.size);
-    const socket = dgram.createSocket({
-      type: family,
-      recvBufferSize: 1024 * 1024,
-      sendBufferSize: sockBuf,
-      lookup: ipLookup as never,
-    });
+    // Native path: the kernel address of the client, once per transfer (null for a
+    // scoped IPv6 address or a family mismatch: that transfer uses dgram's send).
+    const dest = native && (family === 'udp6' ? net.isIPv6(client.address) : net.isIPv4(client.address)) ? native.sockaddrFor(client.address, client.port) : null;
+    // With the native path the socket is created by the addon and handed to dgram as an
+    // fd (like the DHCP listener does): we then own a known fd for sendmmsg, instead of
+    // reading the undocumented `socket._handle.fd`. dgram still receives, closes it and
+    // sends everything else (OACK, ERROR 5, the rest of a window the kernel had no room for).
+    let fd = -1;
+    if (dest && native) {
+      try {
+        fd = native.openTransferSocket(address, sockBuf, 1024 * 1024);
+      } catch {
+        fd = -1;
+      }
+    }
+    const socket =
+      fd >= 0
+        ? dgram.createSocket({ type: family, lookup: ipLookup as never })
+        : dgram.createSocket({ type: family, recvBufferSize: 1024 * 1024, sendBufferSize: sockBuf, lookup: ipLookup as never });
     entry.socket = socket;
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
-        socket.bind(0, address, () => {
+        const done = (): void => {
           socket.off('error', reject);
           resolve();
-        });
+        };
+        if (fd >= 0) socket.bind({ fd }, done);
+        else socket.bind(0, address, done);
       });
     } catch {
+      // bind({ fd }) fails only synchronously, before dgram takes the fd over: ours to close.
+      if (fd >= 0 && native) native.closeFd(fd);
       socket.close();
       await source.close().catch(() => undefined);
       refuse(client, req.filename, TFTP_ERROR.NOT_DEFINED, 'socket-error', 'server could not open a transfer port');
@@ -367,6 +416,27 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
             queueMicrotask(() => transfer.cancel(`send failed: ${(e as Error).message}`));
           }
         },
+        sendSlots:
+          fd >= 0 && dest && native
+            ? (ring, stride, lens, first, count) => {
+                const sent = native.sendWindow(fd, dest, ring, stride, lens, first, count);
+                if (sent === count) return;
+                if (sent < 0) {
+                  queueMicrotask(() => transfer.cancel(`send failed: errno ${-sent}`));
+                  return;
+                }
+                // The socket buffer is full: the rest goes through dgram, which queues it
+                // in libuv until the socket is writable (what the JS path always does).
+                try {
+                  for (let j = sent; j < count; j++) {
+                    const slot = (first + j) % lens.length;
+                    socket.send(ring, slot * stride, lens[slot] as number, client.port, client.address);
+                  }
+                } catch (e) {
+                  queueMicrotask(() => transfer.cancel(`send failed: ${(e as Error).message}`));
+                }
+              }
+            : undefined,
         createTimer: realTimer,
         now: () => performance.now(),
       },
@@ -400,6 +470,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   return {
     address: bound.address,
     port: bound.port,
+    nativeSend: native !== null,
     stats: () => ({ ...stats }),
     async close() {
       if (closing) return;

@@ -18,7 +18,7 @@
  * - Timeout → resend the unacknowledged window (or the OACK); after `retries`
  *   timeouts without progress the client is taken as gone.
  */
-import { encodeOack, OPCODE, writeDataHeader, type TftpOption } from './packet.js';
+import { encodeOack, OPCODE, type TftpOption } from './packet.js';
 import type { BlockStream } from './reader.js';
 
 export interface TransferTimer {
@@ -30,6 +30,13 @@ export interface TransferTimer {
 export interface TransferIo {
   /** Sends one datagram to the client; `buf` must not be modified until acknowledged. */
   send(buf: Buffer): void;
+  /**
+   * Optional batch path (the native sendmmsg in server.ts): sends `count` DATA packets
+   * of the window ring in one go, packet j being `ring[slot*stride, +lens[slot])` with
+   * slot = (first + j) % lens.length. When present, DATA goes only through here (the
+   * OACK still through `send`); the ring is not modified until its blocks are acknowledged.
+   */
+  sendSlots?(ring: Buffer, stride: number, lens: Uint32Array, first: number, count: number): void;
   /** Creates the transfer's one timer, calling `onFire` when it expires. */
   createTimer(onFire: () => void): TransferTimer;
   /** Milliseconds, monotonic. */
@@ -69,8 +76,15 @@ export interface TransferParams {
 }
 
 export class Transfer {
-  private readonly slots: Buffer[] = [];
-  /** The exact bytes to send per slot (a view of the slot for the short final block). */
+  /**
+   * The window: one buffer of `windowsize` slots of blksize+4 bytes (block n lives in
+   * slot n % windowsize), allocated at the first DATA and reused for every window.
+   */
+  private ring: Buffer | null = null;
+  private readonly stride: number;
+  /** Packet length per slot (header + data). */
+  private readonly lens: Uint32Array;
+  /** The exact bytes to send per slot, for the one-datagram-per-send path (views of the ring). */
   private readonly packets: Buffer[] = [];
   private readonly oackPacket: Buffer | null;
   private readonly timer: TransferTimer;
@@ -106,6 +120,8 @@ export class Transfer {
     private readonly onEnd: (r: TransferResult) => void,
   ) {
     this.retriesLeft = params.retries;
+    this.stride = params.blksize + 4;
+    this.lens = new Uint32Array(params.windowsize);
     this.oackPacket = params.oack ? encodeOack(params.oack) : null;
     this.timer = io.createTimer(() => this.onTimeout());
     this.startedAt = io.now();
@@ -180,17 +196,21 @@ export class Transfer {
   /** Sends blocks cursor..burstEnd, reading them as needed; re-entered after a disk wait. */
   private pump(): void {
     const { blksize, windowsize } = this.params;
+    const stride = this.stride;
+    const batch = this.io.sendSlots !== undefined;
+    const ring = (this.ring ??= Buffer.allocUnsafe(windowsize * stride));
+    // Batch path: the run of slots [batchFirst, +batchCount) is sent in one call.
+    let batchFirst = 0;
+    let batchCount = 0;
     while (this.cursor <= this.burstEnd) {
       const n = this.cursor;
       const i = n % windowsize;
       if (n > this.filled) {
-        let slot = this.slots[i];
-        if (!slot) {
-          slot = Buffer.allocUnsafe(blksize + 4);
-          this.slots[i] = slot;
-        }
-        const got = this.reader.fill(slot, 4, blksize);
+        const off = i * stride;
+        const got = this.reader.fill(ring, off + 4, blksize);
         if (got < 0) {
+          // Send what is ready before waiting for the disk.
+          if (batchCount > 0) this.io.sendSlots!(ring, stride, this.lens, batchFirst, batchCount);
           this.waitingForData = true;
           this.readStalls++;
           this.reader.wait().then(
@@ -205,8 +225,16 @@ export class Transfer {
           );
           return;
         }
-        writeDataHeader(slot, n & 0xffff);
-        this.packets[i] = got === blksize ? slot : slot.subarray(0, 4 + got);
+        ring[off] = 0;
+        ring[off + 1] = OPCODE.DATA;
+        ring[off + 2] = (n >>> 8) & 0xff;
+        ring[off + 3] = n & 0xff;
+        this.lens[i] = 4 + got;
+        if (!batch) {
+          // A view per slot, made once; the short final block gets its own.
+          const p = this.packets[i];
+          this.packets[i] = p !== undefined && p.length === 4 + got ? p : ring.subarray(off, off + 4 + got);
+        }
         this.filled = n;
         if (got < blksize) {
           this.last = n;
@@ -216,9 +244,13 @@ export class Transfer {
       }
       if (n <= this.sentTo) this.retransmits++;
       else this.sentTo = n;
-      this.io.send(this.packets[i] as Buffer);
+      if (batch) {
+        if (batchCount === 0) batchFirst = i;
+        batchCount++;
+      } else this.io.send(this.packets[i] as Buffer);
       this.cursor = n + 1;
     }
+    if (batchCount > 0) this.io.sendSlots!(ring, stride, this.lens, batchFirst, batchCount);
     this.timer.arm(this.params.timeoutMs);
   }
 
