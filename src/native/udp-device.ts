@@ -29,8 +29,10 @@ export interface NativeNet {
    * sendmmsg(2) of `count` datagrams to `dest`: packet j is `ring[slot*stride, +lens[slot])`
    * with slot = (first + j) % lens.length. Returns how many were sent (fewer when the
    * socket buffer is full), or -errno when the first one failed for another reason.
+   * `gso`: runs of full slots go as UDP GSO super-datagrams (UDP_SEGMENT, segment size
+   * `stride`); the kernel answers -EINVAL/-EIO where it cannot (then call again without).
    */
-  sendWindow?(fd: number, dest: Buffer, ring: Buffer, stride: number, lens: Uint32Array, first: number, count: number): number;
+  sendWindow?(fd: number, dest: Buffer, ring: Buffer, stride: number, lens: Uint32Array, first: number, count: number, gso?: boolean): number;
 }
 
 let cached: { addon: NativeNet | null; error: string | null } | undefined;

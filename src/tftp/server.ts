@@ -48,6 +48,13 @@ export interface TftpServerOptions {
    * the pure-JS path (one dgram send per datagram). Decided once, at start.
    */
   nativeSend?: boolean;
+  /**
+   * With the native path, hand each run of full blocks to the kernel as one UDP GSO
+   * super-datagram (UDP_SEGMENT); turned off per transfer at the first refusal (blocks
+   * larger than the path MTU, a device without segmentation). Default: on, unless the
+   * environment has PXEPOINT_TFTP_GSO=0.
+   */
+  udpGso?: boolean;
 }
 
 /** The native send functions, or null: the pure-JS path. */
@@ -165,6 +172,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   const sockBuf = opts.socketBufferBytes ?? 4 * 1024 * 1024;
   const resolver = opts.resolver ?? createDiskResolver(opts.root);
   const native = selectNativeSend(opts.nativeSend);
+  const gsoWanted = opts.udpGso ?? process.env.PXEPOINT_TFTP_GSO !== '0';
 
   const stats: TftpStats = {
     requests: 0,
@@ -404,6 +412,8 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       reader.close().then(release, release);
     };
 
+    // UDP GSO (one super-datagram per run of full blocks) while the kernel accepts it.
+    let gso = native !== null && gsoWanted;
     const transfer = new Transfer(
       { blksize: neg.blksize, windowsize: neg.windowsize, timeoutMs: neg.timeoutMs, retries, oack: neg.oack },
       reader,
@@ -419,8 +429,15 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         sendSlots:
           fd >= 0 && dest && native
             ? (ring, stride, lens, first, count) => {
-                const sent = native.sendWindow(fd, dest, ring, stride, lens, first, count);
+                let sent = native.sendWindow(fd, dest, ring, stride, lens, first, count, gso);
                 if (sent === count) return;
+                if (gso && (sent === -22 || sent === -5 || sent === -90)) {
+                  // EINVAL/EIO/EMSGSIZE: segments larger than the path MTU, or a device
+                  // that cannot segment. Plain sendmmsg for the rest of this transfer.
+                  gso = false;
+                  sent = native.sendWindow(fd, dest, ring, stride, lens, first, count, false);
+                  if (sent === count) return;
+                }
                 if (sent < 0) {
                   queueMicrotask(() => transfer.cancel(`send failed: errno ${-sent}`));
                   return;

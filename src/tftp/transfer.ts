@@ -202,6 +202,7 @@ export class Transfer {
     // Batch path: the run of slots [batchFirst, +batchCount) is sent in one call.
     let batchFirst = 0;
     let batchCount = 0;
+    let kicked = false;
     while (this.cursor <= this.burstEnd) {
       const n = this.cursor;
       const i = n % windowsize;
@@ -247,6 +248,13 @@ export class Transfer {
       if (batch) {
         if (batchCount === 0) batchFirst = i;
         batchCount++;
+        if (!kicked) {
+          // The first packet leaves at once, alone: the client's wake-up (an IPI, tens
+          // of µs in a VM) then overlaps with reading and sending the rest of the window.
+          kicked = true;
+          this.io.sendSlots!(ring, stride, this.lens, batchFirst, batchCount);
+          batchCount = 0;
+        }
       } else this.io.send(this.packets[i] as Buffer);
       this.cursor = n + 1;
     }
