@@ -29,6 +29,7 @@ import { buildPolicySnapshot, loadPolicySnapshot } from '../src/policy/snapshot.
 import { selectPolicy } from '../src/policy/select.js';
 import type { BootSource, PolicyRequest } from '../src/policy/types.js';
 import { openSqliteRepository } from '../src/store/sqlite/open.js';
+import { mulberry32 as rng } from '../test/support/prng.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const DEVICES = env('BENCH_POLICY_DEVICES', 100_000);
@@ -40,15 +41,6 @@ const DEADLINE = Date.now() + 10 * 60_000;
 const T0 = '2026-11-01T00:00:00.000Z';
 const TARGET_P99_MS = 2;
 
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = rng(env('BENCH_POLICY_SEED', 1));
 const int = (n: number): number => Math.floor(random() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;

@@ -9,6 +9,7 @@ import { ALL_SYSTEMS_ID, ALL_UNKNOWN_COMPUTERS_ID, X64_UNKNOWN_ID, X86_UNKNOWN_I
 import type { WizardContext, WizardInput } from '../../src/deploy/wizard.js';
 import { defaultDeploymentSettings } from '../../src/deploy/defaults.js';
 import { templateSettingsFrom } from '../../src/deploy/templates.js';
+import { deviceRecord } from '../support/devices.js';
 
 const T = '2026-11-01T00:00:00.000Z';
 let serial = 0;
@@ -16,22 +17,10 @@ let serial = 0;
 export function device(over: Partial<Device> = {}): Device {
   serial += 1;
   const n = serial;
-  return {
-    id: String(16777216 + n),
-    name: `PC${String(n).padStart(4, '0')}`,
+  return deviceRecord(String(16777216 + n), `PC${String(n).padStart(4, '0')}`, {
     macs: [`52:54:00:77:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}`],
-    smbiosGuid: null,
-    architecture: 'x64',
-    isSiteSystem: false,
-    isServer: false,
-    unknownObject: null,
-    provisional: false,
-    variables: [],
-    pxe: { lastPxeDeploymentId: null, lastPxeDeploymentTime: null },
-    createdAt: T,
-    modifiedAt: T,
     ...over,
-  };
+  }, T);
 }
 
 export const devices = (count: number, over: Partial<Device> = {}): Device[] => Array.from({ length: count }, () => device(over));

@@ -12,6 +12,7 @@ import { messageType } from '../../src/dhcp/options.js';
 import { openSqliteRepository } from '../../src/store/sqlite/open.js';
 import { allCapturedDhcp } from './captures.js';
 import { bootEveryone, clientPacket, testSocket, type TestSocket } from './listener-helpers.js';
+import { mulberry32 as prng } from '../support/prng.js';
 
 // A real collection before each heap reading, so "flat" is measured, not guessed.
 v8.setFlagsFromString('--expose-gc');
@@ -22,17 +23,6 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-/** mulberry32: a seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutator(seeds: Buffer[], seed: number): () => Buffer {
   const rnd = prng(seed);

@@ -9,18 +9,8 @@ import { decodePxeVendorOptions } from '../../src/dhcp/pxe-options.js';
 import { decodeIpxeOptions } from '../../src/dhcp/ipxe-options.js';
 import { clientMachineId, malformedOptions, relayAgentInfo, userClass } from '../../src/dhcp/options.js';
 import { allCapturedDhcp, logical } from './captures.js';
+import { mulberry32 as prng } from '../support/prng.js';
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Field-by-field equality of the logical message; cheaper than a deep equal in a 100k loop. */
 function sameMessage(a: DhcpPacket, b: DhcpPacket): boolean {

@@ -9,6 +9,7 @@ import { openSqliteRepository } from '../../src/store/sqlite/open.js';
 import {
   allSystems, allUnknown, CLIENT_STATES, collection, deployment, device, request, status, taskSequence, unknownObject,
 } from './fixtures.js';
+import { mulberry32 as rng } from '../support/prng.js';
 
 describe('GlobIndex', () => {
   it.each([
@@ -26,16 +27,6 @@ describe('GlobIndex', () => {
   });
 });
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('membership index agrees with site/membership.ts', () => {
   it('random devices × random rules (names, MACs, architectures, direct members)', () => {

@@ -7,6 +7,7 @@
  * argv: <db file> <collection id> <max transactions> <max milliseconds>
  */
 import { openSqliteRepository } from '../../src/store/sqlite/open.js';
+import { deviceRecord } from '../support/devices.js';
 
 const [file, collectionId, maxCountText = '100000', maxMsText = '10000'] = process.argv.slice(2);
 if (file === undefined || collectionId === undefined) {
@@ -39,21 +40,7 @@ for (let i = 0; i < maxCount && Date.now() < deadline; i++) {
     const id = String(16777216 + n);
     const now = new Date().toISOString();
     const mac = (0x525400000000 + n).toString(16).padStart(12, '0').match(/../g)!.join(':');
-    await tx.devices.insert({
-      id,
-      name: `CRASH-${n}`,
-      macs: [mac],
-      smbiosGuid: null,
-      architecture: 'x64',
-      isSiteSystem: false,
-      isServer: false,
-      unknownObject: null,
-      provisional: false,
-      variables: [],
-      pxe: { lastPxeDeploymentId: null, lastPxeDeploymentTime: null },
-      createdAt: now,
-      modifiedAt: now,
-    });
+    await tx.devices.insert(deviceRecord(id, `CRASH-${n}`, { macs: [mac] }, now));
     await yieldToEventLoop(); // let the kill land between the writes of one transaction
     await tx.statusMessages.append({
       time: now,

@@ -16,6 +16,7 @@ import type {
   StatusMessage,
   TaskSequence,
 } from '../../src/site/model.js';
+import { deviceRecord } from '../support/devices.js';
 
 const T0 = '2026-11-26T08:00:00.000Z';
 
@@ -30,22 +31,7 @@ export function makeTempDir(prefix = 'pxepoint-store-'): TempDir {
 }
 
 export function device(id: string, over: Partial<Device> = {}): Device {
-  return {
-    id,
-    name: `PC-${id}`,
-    macs: [],
-    smbiosGuid: null,
-    architecture: 'x64',
-    isSiteSystem: false,
-    isServer: false,
-    unknownObject: null,
-    provisional: false,
-    variables: [],
-    pxe: { lastPxeDeploymentId: null, lastPxeDeploymentTime: null },
-    createdAt: T0,
-    modifiedAt: T0,
-    ...over,
-  };
+  return deviceRecord(id, `PC-${id}`, over, T0);
 }
 
 export function collection(id: string, over: Partial<Collection> = {}): Collection {

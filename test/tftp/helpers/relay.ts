@@ -7,17 +7,10 @@
  * opens a client-facing socket, and the client's packets to it go to that TID.
  */
 import dgram from 'node:dgram';
+import { mulberry32 } from '../../support/prng.js';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
+
 
 export interface Impairment {
   drop: number;
