@@ -35,6 +35,8 @@ export interface PxeConfig {
   duplicateIdentifiers: string[];
   /** Rule 68: seconds the F12/Enter prompt waits before booting the next device. */
   promptTimeoutSeconds: number;
+  /** Firmware PXE clients get the iPXE chain loader ('ipxe'), or the native Windows chain over TFTP ('native': boot program + BCD path in option 252, docs/winpe.md). */
+  chain: 'ipxe' | 'native';
 }
 
 /** The DHCP responder (src/dhcp/server.ts; docs/dhcp.md "Listeners"). */
@@ -109,7 +111,7 @@ export const DEFAULT_CONFIG: PxepointConfig = {
   logLevel: 'info',
   tftp: { maxBlksize: 65464, maxWindowsize: 64, timeoutMs: 1000, retries: 5, maxTransfers: 256, maxPerClient: 8 },
   dhcp: { pools: [], reservations: [], leaseSeconds: 3600, responseDelaySeconds: 0, macIgnoreListFile: null, serverAddress: null, clientPort: 68 },
-  pxe: { respond: true, unknownComputerSupport: false, whenNothingApplies: 'ignore', duplicateIdentifiers: [], promptTimeoutSeconds: 10 },
+  pxe: { respond: true, unknownComputerSupport: false, whenNothingApplies: 'ignore', duplicateIdentifiers: [], promptTimeoutSeconds: 10, chain: 'ipxe' },
   dp: { siteUrl: null, id: null, tokenFile: null, pollSeconds: 30, validateMinutes: 1440, sitePublicKeyFile: null },
 };
 
@@ -192,6 +194,7 @@ const configSchema = {
         whenNothingApplies: { type: 'string', enum: ['ignore', 'abort'] },
         duplicateIdentifiers: { type: 'array', items: { type: 'string', minLength: 12, maxLength: 38 }, maxItems: 10_000 },
         promptTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 300 },
+        chain: { type: 'string', enum: ['ipxe', 'native'] },
       },
     },
     dp: {

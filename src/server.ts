@@ -22,6 +22,7 @@ import { startTftpServer, type TftpServer } from './tftp/server.js';
 import { loadPolicySnapshot, type PolicySnapshot } from './policy/index.js';
 import { SiteContent } from './content/site-content.js';
 import { DpNode } from './content/dp-node.js';
+import { nativeChainFor } from './winpe/native-chain.js';
 import { buildDpApp } from './http/dp/app.js';
 
 export const SAMPLE_SITE_FILE = fileURLToPath(new URL('../fixtures/sample-site/site.json', import.meta.url));
@@ -136,6 +137,16 @@ async function startPxeResponder(config: PxepointConfig, repo: SiteRepository, c
       decide: (req) => decidePxeBoot(req, { snapshot: snapshot.get(), settings: { ...settings, interfaces: [] }, now: new Date() }),
       onServiced: async (req, decision) => {
         await prepareBoot(decision, req, { sessions, issueToken: (input) => clientService.issueBootToken(input) });
+        // pxe.chain native (docs/winpe.md): firmware PXE gets the Windows boot program and the
+        // BCD path for option 252; anything nativeChainFor cannot answer keeps the iPXE chain.
+        const firmware = req.architecture.row.firmware;
+        if (config.pxe.chain === 'native' && !req.isIpxe && !req.isHttpBoot && firmware !== 'other'
+          && (decision.action === 'boot' || decision.action === 'boot-with-prompt' || decision.action === 'abort')) {
+          const architecture = decision.bootImageArchitecture ?? decision.machineArchitecture ?? req.architecture.row.images[0] ?? null;
+          const native = architecture === null ? null
+            : nativeChainFor({ action: decision.action, firmware, architecture, bootImageId: decision.bootImageId });
+          if (native) return { file: native.bootFile, http: false, bcdPath: native.bcdPath };
+        }
         return decision.bootFile === null ? null : { file: decision.bootFile, http: decision.http };
       },
       log: { warn: (m) => log.warn(m), info: (m) => log.info(m) },

@@ -31,8 +31,9 @@ export const MIN_MAX_MESSAGE_SIZE = 576;
 /**
  * Never dropped to make a reply fit: the message type and server id (RFC 2131 §4.3.1
  * MUSTs), lease time in an address offer, the PXE identity options a PXE client checks
- * before it accepts a proxy offer (60, 43, 97), and relay agent info, which RFC 3046 §2.2
- * requires to be echoed.
+ * before it accepts a proxy offer (60, 43, 97), relay agent info, which RFC 3046 §2.2
+ * requires to be echoed, and the BCD path of the native Windows chain (252), without
+ * which bootmgr cannot find its boot configuration.
  */
 export const ESSENTIAL_REPLY_OPTIONS: ReadonlySet<number> = new Set([
   DhcpOptionCode.MessageType,
@@ -42,6 +43,7 @@ export const ESSENTIAL_REPLY_OPTIONS: ReadonlySet<number> = new Set([
   DhcpOptionCode.VendorSpecific,
   DhcpOptionCode.ClientMachineIdentifier,
   DhcpOptionCode.RelayAgentInformation,
+  DhcpOptionCode.WdsBcdPath,
 ]);
 
 const ZERO = '0.0.0.0';

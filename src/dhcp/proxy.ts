@@ -12,6 +12,8 @@
  *  - iPXE and UEFI HTTP Boot: `file` = an http:// URL; option 60 "HTTPClient" for HTTP Boot.
  *  - 4011 ACK: echoes option 43 sub-option 71 (boot item) when the client sent one (iPXE
  *    BIOS does boot-server discovery with type 0x8002 and expects it back).
+ *  - native Windows chain (`pxe.chain: native`, docs/winpe.md): option 252 carries the BCD
+ *    path (rule 86) in all three replies when the target names one.
  */
 import { buildProxyReply, buildReply } from './builder.js';
 import { DhcpMessageType, DhcpOptionCode } from './option-codes.js';
@@ -24,6 +26,13 @@ import type { PxeBootRequest } from '../pxe/types.js';
 export interface BootTarget {
   file: string;
   http: boolean;
+  /** Native Windows chain: the BCD path for option 252 (rule 86); absent/null = no option 252. */
+  bcdPath?: string | null;
+}
+
+/** Option 252 for a target of the native chain, else nothing. */
+function bcdPathOptions(target: BootTarget): DhcpOption[] {
+  return target.bcdPath ? [{ code: DhcpOptionCode.WdsBcdPath, data: Buffer.from(target.bcdPath, 'ascii') }] : [];
 }
 
 /** An HTTP path ("/boot/…") becomes a URL on the serving interface's address; absolute URLs pass. */
@@ -47,6 +56,7 @@ export function proxyOffer(request: DhcpPacket, req: PxeBootRequest, target: Boo
     serverId: serverAddress,
     bootfile: bootFileValue(target, serverAddress, httpPort),
     ...(vendorOptions ? { vendorOptions } : {}),
+    options: bcdPathOptions(target),
   });
 }
 
@@ -58,6 +68,7 @@ export function bootServerAck(request: DhcpPacket, req: PxeBootRequest, target: 
     serverId: serverAddress,
     bootfile: bootFileValue(target, serverAddress, httpPort),
     ...(vendorOptions ? { vendorOptions } : {}),
+    options: bcdPathOptions(target),
   });
   // PXE 2.1 §2.2.6: the boot server answers a REQUEST with an ACK (buildProxyReply
   // would OFFER to a DISCOVER sent to 4011, which some ROMs do).
@@ -108,6 +119,7 @@ export function addressReply(request: DhcpPacket, spec: AddressReplySpec): DhcpP
     if (vendor) options.push({ code: DhcpOptionCode.VendorSpecific, data: vendor });
     const uuid = getOption(request, DhcpOptionCode.ClientMachineIdentifier);
     if (uuid) options.push({ code: DhcpOptionCode.ClientMachineIdentifier, data: uuid });
+    options.push(...bcdPathOptions(target));
     siaddr = spec.serverAddress;
     file = bootFileValue(target, spec.serverAddress, httpPort);
   }

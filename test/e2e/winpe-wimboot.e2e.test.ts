@@ -14,9 +14,11 @@
  *   returns), and the boot script then calls back `step=exit`. Windows PE itself
  *   never runs, so what the injected variables file contains is checked where it is
  *   made (test/pxe/boot-files.test.ts, test/winpe/wimboot.test.ts); here: that the
- *   machine was served it (200, boot timeline) before wimboot's files, and that iPXE
- *   held it as `variables.json` with every initrd when "wimboot" started (the
- *   stand-in prints `imgstat` on the serial console).
+ *   machine was served it (200, boot timeline) before wimboot's files, that the bytes
+ *   on the wire (tcpdump on the machine's tap, plain HTTP) name the machine (MAC,
+ *   SMBIOS GUID) and carry a boot token, and that iPXE held it as `variables.json`
+ *   with every initrd when "wimboot" started (the stand-in prints `imgstat` on the
+ *   serial console).
  *
  * Server-side checks: every file was answered 200 with as many bytes as the file's
  * size in the import manifest (images/<id>/winpe.json), and the files on disk
@@ -33,6 +35,9 @@ import { makeTftpRoot, startRadvd } from './support/peers.js';
 import { describeE2e, missingPrerequisites } from './support/prereq.js';
 import { pxepointCli, prepareSite, startPxepoint, type Machine, type Pxepoint, type SiteIds } from './support/pxepoint.js';
 import { waitFor } from './support/proc.js';
+import { startCapture } from './support/capture.js';
+import { httpExchanges } from './support/http-capture.js';
+import { PXE_VARS } from '../../src/client/identity.js';
 import { bootGuest, consoleTail, macDashes, type Firmware } from './support/qemu.js';
 
 const BOOT_LIMIT_MS = Number(process.env.PXP_E2E_BOOT_LIMIT_MS ?? 120_000);
@@ -104,11 +109,13 @@ describeE2e('WinPE over iPXE + wimboot: the script fetches exactly the wimboot f
       onTestFailed(() => { failed = true; process.env.PXP_E2E_KEEP = '1'; });
       const dashes = macDashes(MACHINE.mac);
       const t0 = Date.now();
+      const capture = await startCapture(lan, lan.taps[0]!, `winpe-${fw}`);
       const guest = bootGuest(lan, { firmware: fw, mac: MACHINE.mac, uuid: MACHINE.uuid, name: `winpe-${fw}` });
       try {
         await waitFor(() => pxe.httpHits().some((h) => h.time >= t0 && h.url.startsWith(`/boot/callback/${dashes}?step=exit`)) || !guest.process.running(), BOOT_LIMIT_MS, 250);
       } finally {
         await guest.stop();
+        await capture.stop();
       }
       const hits = pxe.httpHits().filter((h) => h.time >= guest.startedAt);
       const why = (): string => [
@@ -132,6 +139,17 @@ describeE2e('WinPE over iPXE + wimboot: the script fetches exactly the wimboot f
       // per-boot variables file and every initrd, by the names wimboot would see.
       const held = [...guest.serial().slice(guest.serial().indexOf(STAND_IN_MARKER)).matchAll(/^(\S+) : (\d+) bytes/gm)].map((m) => m[1]);
       expect(held.sort(), `iPXE's images at boot\n${why()}`).toEqual(['BCD', 'boot.sdi', 'boot.wim', bootmgr, 'pxepoint-start.cmd', 'variables.json', 'winpeshl.ini'].sort());
+
+      // On the wire: the variables file the machine was sent (plain HTTP, read back from the tap's capture)
+      // names this machine and carries a boot token.
+      const exchanges = httpExchanges(capture.file, `${lan.serverIp}:8080`);
+      const vars = exchanges.filter((x) => x.method === 'GET' && x.path.startsWith('/boot/vars/'));
+      const onWire = `HTTP on the tap (${capture.file}): ${exchanges.map((x) => `${x.method} ${x.path.replace(/^\/boot\/vars\/.*/, '/boot/vars/…')} → ${x.status ?? '?'}`).join('; ')}`;
+      expect(vars.map((x) => x.status), onWire).toEqual([200]);
+      const sentVars = new Map((JSON.parse(vars[0]!.body.toString('utf8')) as { variables: Array<{ name: string; value: string }> }).variables.map((v) => [v.name, v.value]));
+      expect(sentVars.get(PXE_VARS.clientMac)?.toLowerCase(), onWire).toBe(MACHINE.mac.toLowerCase());
+      expect(sentVars.get(PXE_VARS.smbiosGuid)?.toLowerCase(), onWire).toBe(MACHINE.uuid.toLowerCase());
+      expect(sentVars.get(PXE_VARS.bootToken), onWire).toMatch(/^\S{16,}$/);
 
       // Server side: bytes sent per file (boot timeline) = the manifest's size; files on disk = the manifest's SHA-256.
       const manifest = (await readManifest(tftpRoot, bootImageId))!;
