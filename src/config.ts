@@ -39,6 +39,14 @@ export interface PxeConfig {
   chain: 'ipxe' | 'native';
 }
 
+/** Windows PE boot images (src/winpe; docs/winpe.md). */
+export interface WinpeConfig {
+  /** RamDiskTFTPBlockSize written into every generated BCD (rule 88: default 4096). */
+  ramdiskTftpBlockSize: number;
+  /** RamDiskTFTPWindowSize written into every generated BCD (rule 88: default 1). */
+  ramdiskTftpWindowSize: number;
+}
+
 /** The DHCP responder (src/dhcp/server.ts; docs/dhcp.md "Listeners"). */
 export interface DhcpSettings {
   /** Full mode: one pool per subnet (relayed clients are matched by giaddr, local ones by interface). */
@@ -94,6 +102,7 @@ export interface PxepointConfig {
   tftp: TftpSettings;
   dhcp: DhcpSettings;
   pxe: PxeConfig;
+  winpe: WinpeConfig;
   dp: DpSettings;
 }
 
@@ -112,6 +121,7 @@ export const DEFAULT_CONFIG: PxepointConfig = {
   tftp: { maxBlksize: 65464, maxWindowsize: 64, timeoutMs: 1000, retries: 5, maxTransfers: 256, maxPerClient: 8 },
   dhcp: { pools: [], reservations: [], leaseSeconds: 3600, responseDelaySeconds: 0, macIgnoreListFile: null, serverAddress: null, clientPort: 68 },
   pxe: { respond: true, unknownComputerSupport: false, whenNothingApplies: 'ignore', duplicateIdentifiers: [], promptTimeoutSeconds: 10, chain: 'ipxe' },
+  winpe: { ramdiskTftpBlockSize: 4096, ramdiskTftpWindowSize: 1 },
   dp: { siteUrl: null, id: null, tokenFile: null, pollSeconds: 30, validateMinutes: 1440, sitePublicKeyFile: null },
 };
 
@@ -185,6 +195,14 @@ const configSchema = {
         clientPort: port,
       },
     },
+    winpe: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        ramdiskTftpBlockSize: { type: 'integer', minimum: 512, maximum: 65464 },
+        ramdiskTftpWindowSize: { type: 'integer', minimum: 1, maximum: 64 },
+      },
+    },
     pxe: {
       type: 'object',
       additionalProperties: false,
@@ -212,7 +230,7 @@ const configSchema = {
   },
 };
 
-export type ConfigOverrides = Partial<Omit<PxepointConfig, 'tftp' | 'dhcp' | 'dp' | 'pxe'>> & { tftp?: Partial<TftpSettings>; dhcp?: Partial<DhcpSettings>; dp?: Partial<DpSettings>; pxe?: Partial<PxeConfig> };
+export type ConfigOverrides = Partial<Omit<PxepointConfig, 'tftp' | 'dhcp' | 'dp' | 'pxe' | 'winpe'>> & { winpe?: Partial<WinpeConfig>; tftp?: Partial<TftpSettings>; dhcp?: Partial<DhcpSettings>; dp?: Partial<DpSettings>; pxe?: Partial<PxeConfig> };
 
 export function readConfigFile(file: string): ConfigOverrides {
   let text: string;
@@ -244,6 +262,7 @@ export function resolveConfig(file: ConfigOverrides = {}, flags: ConfigOverrides
     tftp: { ...DEFAULT_CONFIG.tftp, ...file.tftp, ...flags.tftp },
     dhcp: { ...DEFAULT_CONFIG.dhcp, ...file.dhcp, ...flags.dhcp },
     pxe: { ...DEFAULT_CONFIG.pxe, ...file.pxe, ...flags.pxe },
+    winpe: { ...DEFAULT_CONFIG.winpe, ...file.winpe, ...flags.winpe },
     dp: { ...DEFAULT_CONFIG.dp, ...file.dp, ...flags.dp },
   };
   return { ...merged, dataDir: resolve(merged.dataDir), tftpRoot: resolve(merged.tftpRoot) };

@@ -72,7 +72,10 @@ describe('pxepoint bootimage import', () => {
     fs.mkdirSync(path.join(adk, 'Media', 'Boot'), { recursive: true });
     fs.writeFileSync(path.join(adk, 'Media', 'Boot', 'boot.sdi'), 'ADK boot.sdi');
 
-    const r = await runCli(dataDir, 'bootimage', 'import', '--arch', 'x86', '--wim', wim, '--boot-files', adk, '--root', root, '--name', 'WinPE x86', '--ramdisk-block-size', '1456', '--ramdisk-window-size', '8', '--json');
+    // RamDiskTFTPBlockSize from the configuration (winpe.*), the window size from a flag (rule 88).
+    const config = path.join(dir, 'pxepoint.json');
+    fs.writeFileSync(config, JSON.stringify({ winpe: { ramdiskTftpBlockSize: 1456 } }));
+    const r = await runCli(dataDir, 'bootimage', 'import', '--arch', 'x86', '--wim', wim, '--boot-files', adk, '--root', root, '--name', 'WinPE x86', '--config', config, '--ramdisk-window-size', '8', '--json');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const { bootImage, manifest } = JSON.parse(r.out) as { bootImage: { id: string; imagePath: string; architecture: string; deployFromPxe: boolean; name: string }; manifest: WinpeManifest };

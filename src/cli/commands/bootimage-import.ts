@@ -40,18 +40,22 @@ const OPTIONS = {
   root: { type: 'string' },
 } as const;
 
-function bcdSettings(values: Parameters<typeof int>[0]): BcdSettings {
-  const block = int(values, 'ramdisk-block-size');
-  const window = int(values, 'ramdisk-window-size');
+/**
+ * Import: flags win, else the configuration's winpe.ramdiskTftp* (rule 88 defaults 4096 / 1).
+ * `bcd` (a rewrite after a settings change): the flags given, the rest kept from the image.
+ */
+function bcdSettings(values: Parameters<typeof int>[0], config?: { ramdiskTftpBlockSize: number; ramdiskTftpWindowSize: number }): BcdSettings {
+  const block = int(values, 'ramdisk-block-size') ?? config?.ramdiskTftpBlockSize;
+  const window = int(values, 'ramdisk-window-size') ?? config?.ramdiskTftpWindowSize;
   return { ...(block !== undefined ? { tftpBlockSize: block } : {}), ...(window !== undefined ? { tftpWindowSize: window } : {}) };
 }
 
 export async function bootImageCommand(sub: string, argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, OPTIONS, BOOTIMAGE_IMPORT_USAGE);
   if (values.help) return (process.stdout.write(BOOTIMAGE_IMPORT_USAGE + '\n'), 0);
-  const settings = bcdSettings(values);
   const ctx = await openContext(values);
   try {
+    const settings = bcdSettings(values, sub === 'bcd' ? undefined : ctx.config.winpe);
     const root = path.resolve(str(values, 'root') ?? ctx.config.tftpRoot);
     if (sub === 'bcd') {
       const [id] = positionals;
