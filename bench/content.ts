@@ -31,6 +31,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { which } from '../test/support/tools.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -113,10 +114,6 @@ const ROUNDS = Number(process.env.BENCH_CONTENT_ROUNDS ?? 2);
 const PLACEMENT = (process.env.BENCH_CONTENT_PLACEMENT ?? 'split') as 'split' | 'none';
 const DEADLINE = Date.now() + 10 * 60_000;
 
-function which(cmd: string): string | null {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
 const TASKSET = PLACEMENT === 'none' || os.cpus().length < 2 ? null : which('taskset');
 const pinned = (cpu: number, bin: string, args: string[]): [string, string[]] => (TASKSET ? [TASKSET, ['-c', String(cpu), bin, ...args]] : [bin, args]);
 

@@ -29,6 +29,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { which } from '../test/support/tools.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -65,19 +66,6 @@ const CASES: Case[] = [
   { label: 'curl 65464', client: 'curl', blksize: 65464 },
 ];
 
-function which(bin: string, extra: string[] = []): string | null {
-  const dirs = [...extra, ...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin'];
-  for (const d of dirs) {
-    const p = path.join(d, bin);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // next
-    }
-  }
-  return null;
-}
 
 async function freeUdpPort(): Promise<number> {
   const s = dgram.createSocket('udp4');

@@ -13,38 +13,19 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribe } from '../../src/events.js';
 import { startTftpServer, type TftpServer } from '../../src/tftp/server.js';
+import { itWithTools, which } from '../support/tools.js';
 
 const run = promisify(execFile);
-const CI = process.env.CI === 'true';
 
-function which(bin: string): string | null {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
-    const p = path.join(dir, bin);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // keep looking
-    }
-  }
-  return null;
-}
 
 const clients = { tftp: which('tftp'), atftp: which('atftp'), curl: which('curl') };
 const pkg: Record<keyof typeof clients, string> = { tftp: 'tftp-hpa', atftp: 'atftp', curl: 'curl' };
 
-/** it() that fails under CI and skips (loudly) elsewhere when the client is missing. */
+/** it() with one interop client: fails under CI, skips (loudly) elsewhere when it is missing. */
 function withClient(name: keyof typeof clients, title: string, fn: (bin: string) => Promise<void>, timeout: number): void {
-  const bin = clients[name];
-  if (!bin && !CI) {
-    it.skip(`${title} [skipped: '${name}' not installed; apt-get install ${pkg[name]}]`, () => undefined);
-    return;
-  }
-  it(title, async () => {
-    if (!bin) throw new Error(`interop client '${name}' is missing; install Debian package ${pkg[name]} (listed in .ci/packages.d/tftp.txt)`);
-    await fn(bin);
-  }, timeout);
+  itWithTools({ [name]: pkg[name] }, title, () => fn(clients[name]!), timeout);
 }
+
 
 let dir: string;
 let root: string;

@@ -11,35 +11,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { it } from 'vitest';
+import { CI, itWithTools, which } from '../support/tools.js';
+
+export { CI, itWithTools, which };
 
 export const run = promisify(execFile);
-export const CI = process.env.CI === 'true';
 
-export function which(bin: string): string | null {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
-    const p = path.join(dir, bin);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // keep looking
-    }
-  }
-  return null;
-}
 
-/** it() that needs external tools: fails under CI, skips loudly elsewhere. */
-export function itWithTools(tools: Record<string, string>, title: string, fn: () => Promise<void>, timeout?: number): void {
-  const missing = Object.entries(tools).filter(([bin]) => which(bin) === null);
-  if (missing.length > 0 && !CI) {
-    it.skip(`${title} [skipped: missing ${missing.map(([b, p]) => `${b} (apt-get install ${p})`).join(', ')}]`, () => undefined);
-    return;
-  }
-  it(title, async () => {
-    if (missing.length > 0) throw new Error(`missing ${missing.map(([b, p]) => `${b}: install Debian package ${p}`).join('; ')} (listed in .ci/packages.d/winpe.txt)`);
-    await fn();
-  }, timeout);
-}
 
 export type HiveValue =
   | { type: 'string'; value: string }
