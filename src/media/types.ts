@@ -61,7 +61,7 @@ export interface MediaCertificate {
   alg: 'ed25519';
   /** content/signing.ts keyIdOf(site public key). */
   keyId: string;
-  /** base64 Ed25519 signature over canonicalJson(body). */
+  /** base64 Ed25519 signature (certificate.ts certificateMessage: a domain prefix + canonical JSON of { alg, keyId, body }). */
   signature: string;
 }
 
