@@ -17,6 +17,7 @@ import { subscribe } from './events.js';
 import type { SiteRepository } from './site/repository.js';
 import { startDhcpServer, type DhcpServer } from './dhcp/server.js';
 import { BootSessions, bootFilesResolver, decidePxeBoot, prepareBoot, pxeSettings, startBootTimeline } from './pxe/index.js';
+import { PxePasswordSource } from './pxe/pxe-password.js';
 import { composeResolvers, createDiskResolver } from './tftp/files.js';
 import { startTftpServer, type TftpServer } from './tftp/server.js';
 import { loadPolicySnapshot, type PolicySnapshot } from './policy/index.js';
@@ -106,7 +107,7 @@ async function freshPolicySnapshot(repo: SiteRepository, log: Logger): Promise<{
  * (src/pxe/decide.ts) with a fresh snapshot, and opening a boot session (prepareBoot:
  * boot token, variables file) for every request that gets an answer.
  */
-async function startPxeResponder(config: PxepointConfig, repo: SiteRepository, clientService: ClientService, sessions: BootSessions, log: Logger): Promise<{ dhcp: DhcpServer; close(): Promise<void> }> {
+async function startPxeResponder(config: PxepointConfig, repo: SiteRepository, clientService: ClientService, sessions: BootSessions, log: Logger, pxePassword: PxePasswordSource): Promise<{ dhcp: DhcpServer; close(): Promise<void> }> {
   const snapshot = await freshPolicySnapshot(repo, log);
   const dhcpMode = config.dhcpMode === 'full' ? 'full' : 'proxy';
   const settings = pxeSettings({
@@ -134,7 +135,8 @@ async function startPxeResponder(config: PxepointConfig, repo: SiteRepository, c
       responseDelaySeconds: settings.responseDelaySeconds,
       macIgnoreListFile: config.dhcp.macIgnoreListFile,
       // The listener already answers only on the configured interfaces (rule 49).
-      decide: (req) => decidePxeBoot(req, { snapshot: snapshot.get(), settings: { ...settings, interfaces: [] }, now: new Date() }),
+      // Rules 47/73: passwordSet is the presence of <dataDir>/keys/pxe-password.json (re-checked at most once a second).
+      decide: (req) => decidePxeBoot(req, { snapshot: snapshot.get(), settings: { ...settings, interfaces: [], passwordSet: pxePassword.isSet() }, now: new Date() }),
       onServiced: async (req, decision) => {
         await prepareBoot(decision, req, { sessions, issueToken: (input) => clientService.issueBootToken(input) });
         // pxe.chain native (docs/winpe.md): firmware PXE gets the Windows boot program and the
@@ -252,6 +254,12 @@ export async function startServer(config: PxepointConfig, opts: StartOptions = {
 
     // Boot sessions: opened by the DHCP responder, read by the HTTP boot routes, TFTP and the timeline.
     const bootSessions = config.roles.includes('pxe') ? new BootSessions() : null;
+    // Rules 47/73/100: the PXE password's derived key (pxe/pxe-password.ts); a CLI set/clear in another process is seen within a second.
+    const pxePassword = new PxePasswordSource(config.dataDir, {
+      onChange: (state, reason) => (state === 'broken'
+        ? log.warn(`PXE password key unusable, variables files are refused: ${reason ?? ''}`)
+        : log.info(state === 'set' ? 'PXE password set: variables files are served sealed' : 'no PXE password: variables files are served in the clear')),
+    });
     if (bootSessions) {
       const timeline = startBootTimeline({ store: repo.bootEvents, sessions: bootSessions, onError: (e) => log.warn({ err: e }, "could not record a boot timeline event") });
       closers.unshift(() => timeline.flush());
@@ -263,8 +271,10 @@ export async function startServer(config: PxepointConfig, opts: StartOptions = {
       // The site's content library: its DP routes make a one-process site its own distribution point.
       const app = await buildHttpApp({
         service, clientService, logger: log,
+        // Issue 7: the boot media registry (/api/media, /boot/media/<id>/start.cfg).
+        media: clientService.media, dataDir: config.dataDir, tftpRoot: config.tftpRoot,
         ...(content ? { content } : {}),
-        ...(bootSessions ? { boot: { sessions: bootSessions, filesRoot: config.tftpRoot, promptTimeoutSeconds: config.pxe.promptTimeoutSeconds } } : {}),
+        ...(bootSessions ? { boot: { sessions: bootSessions, filesRoot: config.tftpRoot, promptTimeoutSeconds: config.pxe.promptTimeoutSeconds, pxePassword: pxePassword.lookup } } : {}),
       });
       try {
         await app.listen({ host: config.listen, port: config.httpPort });
@@ -295,7 +305,7 @@ export async function startServer(config: PxepointConfig, opts: StartOptions = {
           port: config.tftpPort,
           root: config.tftpRoot,
           resolver: composeResolvers(
-            bootFilesResolver(bootSessions, { baseUrl: httpBase, script: { promptTimeoutSeconds: config.pxe.promptTimeoutSeconds }, variables: {} }),
+            bootFilesResolver(bootSessions, { baseUrl: httpBase, script: { promptTimeoutSeconds: config.pxe.promptTimeoutSeconds }, variables: { pxePassword: pxePassword.lookup } }),
             createDiskResolver(config.tftpRoot),
           ),
           ...config.tftp,
@@ -313,7 +323,7 @@ export async function startServer(config: PxepointConfig, opts: StartOptions = {
 
     let dhcp: DhcpServer | null = null;
     if (bootSessions && config.dhcpMode !== 'off') {
-      const responder = await startPxeResponder(config, repo, clientService, bootSessions, log);
+      const responder = await startPxeResponder(config, repo, clientService, bootSessions, log, pxePassword);
       dhcp = responder.dhcp;
       closers.unshift(() => responder.close());
     } else if (config.interfaces.length > 0) {

@@ -15,7 +15,9 @@ export type RefusalReason =
   | 'unknown-token' | 'replayed-token' | 'expired-token' | 'wrong-boot-source'
   | 'token-of-another-machine' | 'forged-identity'
   | 'unknown-client-key' | 'unknown-session' | 'expired-session'
-  | 'not-in-policy';
+  | 'not-in-policy'
+  // Registered boot media (src/app/media-service.ts, rules 101–102).
+  | 'bad-media-secret' | 'blocked-media' | 'media-certificate-expired' | 'media-certificate-not-yet-valid';
 
 const REASON_TEXT: Record<RefusalReason, string> = {
   'unknown-token': 'no such token (never issued, or purged)',
@@ -28,6 +30,10 @@ const REASON_TEXT: Record<RefusalReason, string> = {
   'unknown-session': 'no such session',
   'expired-session': 'the session has expired',
   'not-in-policy': 'the session asked for something outside its machine\'s policy',
+  'bad-media-secret': 'the media credential\'s secret does not match the registered medium',
+  'blocked-media': 'the medium is blocked (rule 102)',
+  'media-certificate-expired': 'the media certificate has expired (rules 101–102)',
+  'media-certificate-not-yet-valid': 'the media certificate is not valid yet (rule 101)',
 };
 
 /** Where a request came from, for the audit trail. */

@@ -5,6 +5,7 @@
  * expired, bound to another machine); the precise reason goes to the audit log.
  */
 import { PxeError } from '../errors.js';
+import { MEDIA_ERRORS } from '../media/types.js';
 
 export const CLIENT_ERRORS = {
   /** The credential or session was refused (401); the audit log says why. */
@@ -32,6 +33,35 @@ const AUTH_HINT: Record<CredentialKind, string> = {
 
 export const clientUnauthenticated = (kind: CredentialKind): PxeError =>
   new PxeError(CLIENT_ERRORS.unauthenticated, AUTH_HINT[kind], 401, { credential: kind });
+
+/**
+ * Registered boot media (rules 101–102): a blocked medium or one outside its
+ * certificate dates is refused with 403 and its own code, so the person at the
+ * machine learns that the medium, not the machine, must be replaced. The
+ * reason is no secret: whoever holds the medium may learn its state. A wrong
+ * secret stays the vague 401 of every credential.
+ */
+export type MediaRefusal = 'blocked-media' | 'media-certificate-expired' | 'media-certificate-not-yet-valid';
+
+const MEDIA_REFUSALS: Record<MediaRefusal, { code: string; message: string }> = {
+  'blocked-media': {
+    code: MEDIA_ERRORS.blocked,
+    message: 'the site has blocked this boot medium (rule 102); use another medium, or ask an administrator (`pxepoint media show ID`)',
+  },
+  'media-certificate-expired': {
+    code: MEDIA_ERRORS.certificateExpired,
+    message: 'the certificate of this boot medium has expired (rules 101–102); create new media (`pxepoint media create`)',
+  },
+  'media-certificate-not-yet-valid': {
+    code: MEDIA_ERRORS.certificateNotYetValid,
+    message: 'the certificate of this boot medium is not valid yet (rule 101); check the machine\'s clock, or wait for its start date',
+  },
+};
+
+export const isMediaRefusal = (reason: string): reason is MediaRefusal => Object.hasOwn(MEDIA_REFUSALS, reason);
+
+export const mediaRefused = (reason: MediaRefusal, mediaId: string): PxeError =>
+  new PxeError(MEDIA_REFUSALS[reason].code, MEDIA_REFUSALS[reason].message, 403, { credential: 'media', mediaId });
 
 export const clientForbidden = (what: string): PxeError =>
   new PxeError(CLIENT_ERRORS.forbidden, `${what} is not part of this machine's policy; GET /client/policy lists what it may use`, 403);

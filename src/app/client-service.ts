@@ -28,13 +28,15 @@ import {
   type RefusalDetails, type RefusalReason, type RequestOrigin,
 } from './client-audit.js';
 import { ContentCatalogue, resolvePackageFile } from './client-content.js';
-import { ambiguousIdentity, clientForbidden, clientUnauthenticated, contentNotFound, type CredentialKind } from './client-errors.js';
+import { ambiguousIdentity, clientForbidden, clientUnauthenticated, contentNotFound, isMediaRefusal, mediaRefused, type CredentialKind } from './client-errors.js';
 import { checkBinding, normaliseClaim, resolveIdentity, type BoundIdentity, type Claim } from './client-identity.js';
 import { packageIdsOf, policyDeployment, withHistory, type ContentSites } from './client-policy.js';
 import { devicesMatching, newDeviceId, promoteProvisional, recordUnknownComputer, type RecordContext } from './client-records.js';
 import { bootTokenIssue, identifyBody, statusBody } from './client-schemas.js';
 import { bucketOf, checkTransition, messageIdFor, STARTED, STATE_NAMES, type SummaryBucket } from './client-state.js';
 import type { Actor } from './site-service.js';
+import { MediaService } from './media-service.js';
+import type { MediaRecord } from '../media/types.js';
 import { validateInput } from './validate.js';
 
 export type { RefusalReason, RequestOrigin } from './client-audit.js';
@@ -77,6 +79,8 @@ export interface ClientServiceOptions {
   contentSigningKey?: () => ContentSigningKey | null | Promise<ContentSigningKey | null>;
   /** Issue 6: whether a DP holds a package version (the content library); undefined when not known. */
   packageAvailability?: ContentSites['packageAvailability'];
+  /** Issue 7: the boot media registry (registered media identify with their shared credential); default: one on this repository and clock. */
+  media?: MediaService;
 }
 
 export interface IssueBootTokenInput {
@@ -144,6 +148,8 @@ export class ClientService {
   readonly #contentSigningKey: ClientServiceOptions['contentSigningKey'];
   readonly #packageAvailability: ClientServiceOptions['packageAvailability'];
   readonly #content = new ContentCatalogue(() => this.repo);
+  /** The boot media registry (issue 7). */
+  readonly media: MediaService;
   /** Bumped by every site change; a cached snapshot of an older version is rebuilt. */
   #siteVersion = 0;
   #snapshot: { version: number; builtAt: number; value: Promise<PolicySnapshot> } | null = null;
@@ -162,6 +168,7 @@ export class ClientService {
     this.#siteContentSource = options.siteContentSource ?? 'always';
     this.#contentSigningKey = options.contentSigningKey;
     this.#packageAvailability = options.packageAvailability;
+    this.media = options.media ?? new MediaService(repo, { clock: this.#clock });
   }
 
   /** Stops listening for site changes. */
@@ -242,13 +249,29 @@ export class ClientService {
 
     let kind: CredentialKind;
     let credentialId: string;
-    let bound: BoundIdentity;
+    /** Null: a registered medium's shared credential, which vouches for no machine identifier (rule 101). */
+    let bound: BoundIdentity | null;
     let boundDeviceId: string | null;
     let tokenVariables: Variable[] = [];
     let token: BootToken | undefined;
     let clientKey: ClientKey | undefined;
+    let medium: MediaRecord | undefined;
 
-    if (req.clientKey !== undefined) {
+    if (req.mediaCredential !== undefined && (medium = await this.repo.media.get(req.mediaCredential.mediaId)) !== undefined) {
+      // Issue 7: a registered medium (rules 101–102). Its credential is shared by every machine
+      // booting it, so the claimed MACs/GUID are not bound to it; its variables stay on the medium
+      // and come with the request (req.variables).
+      kind = 'media';
+      credentialId = medium.id;
+      if (claim.bootSource !== 'media') return this.#refuse(kind, 'wrong-boot-source', claim, origin, { credentialId });
+      const check = await this.media.check(medium.id, req.mediaCredential.secret, now);
+      if (!check.ok) {
+        const reason = check.reason === 'bad-secret' || check.reason === 'unknown-media' ? 'bad-media-secret' : check.reason;
+        return this.#refuse(kind, reason, claim, origin, { credentialId });
+      }
+      bound = null;
+      boundDeviceId = null;
+    } else if (req.clientKey !== undefined) {
       kind = 'client-key';
       clientKey = await this.repo.credentials.clientKeys.findByHash(hashSecret(req.clientKey));
       if (!clientKey) return this.#refuse(kind, 'unknown-client-key', claim, origin);
@@ -273,7 +296,9 @@ export class ClientService {
       tokenVariables = token.variables;
     }
 
-    const binding = checkBinding(bound, claim);
+    const binding = bound === null
+      ? { ok: true as const, verifiedMacs: claim.macs, verifiedGuid: claim.smbiosGuid }
+      : checkBinding(bound, claim);
     if (!binding.ok) {
       // The credential has been presented by (or for) another machine: it is spent.
       if (token) await this.repo.credentials.bootTokens.consume(token.id, now.toISOString());
@@ -327,6 +352,13 @@ export class ClientService {
     });
     // Lost the race for a one-time token to a concurrent identify: a replay.
     if (!created) return this.#refuse(kind, 'replayed-token', claim, origin, { credentialId });
+    // "Every media boot is a status message" (issue 7).
+    if (medium) {
+      await this.media.recordBoot(medium, {
+        stage: 'client', macs: claim.macs, smbiosGuid: claim.smbiosGuid, architecture: claim.architecture,
+        remoteAddress: origin.remoteAddress ?? null, sessionId: session.id, deviceId: session.deviceId, refusal: null,
+      });
+    }
 
     return {
       sessionToken: secret,
@@ -590,6 +622,8 @@ export class ClientService {
   /** Audits a refused authentication, then refuses (401). */
   async #refuse(kind: CredentialKind, reason: RefusalReason, claim: Claim | null, origin: RequestOrigin, details: RefusalDetails = {}): Promise<never> {
     await this.#auditRefusal(kind, reason, claim, origin, details);
+    // Registered media: blocked or outside the certificate dates is 403 with its own code.
+    if (kind === 'media' && isMediaRefusal(reason)) throw mediaRefused(reason, details.credentialId ?? '');
     throw clientUnauthenticated(kind);
   }
 

@@ -292,3 +292,40 @@ export const ENTITY_SCHEMAS = {
 
 export type PlainKind = keyof typeof ENTITY_SCHEMAS;
 export const PLAIN_KINDS = Object.keys(ENTITY_SCHEMAS) as PlainKind[];
+
+// --- boot media (issue 7): `pxepoint media create` and POST /api/media ------
+
+/** An ISO 8601 time with an offset or Z ("2026-12-01T00:00:00Z"), or a plain date ("2026-12-01", midnight UTC). */
+const isoTimeOrDate: Schema = str({ pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$', maxLength: 40 });
+
+/**
+ * The builder's options (src/media/build.ts). The CLI builds this object from its
+ * flags; the API takes it as the body. `password` is write-only: never echoed,
+ * never logged (REDACT_PATHS in http/app.ts).
+ */
+export const mediaCreate = object(
+  {
+    type: enumOf(['bootable', 'standalone']),
+    bootImageId: str({ minLength: 1, maxLength: 64 }),
+    /** Base URLs of the site, tried in order; default: the configuration's HTTP address. Required for bootable media. */
+    siteUrls: { type: 'array', items: str({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }), maxItems: 16 },
+    /** Rule 94 MediaLabel.txt; default "pxepoint". No control characters. */
+    label: str({ minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
+    password: str({ minLength: 1, maxLength: 1024 }),
+    /** Rule 97. */
+    unattended: bool,
+    /** Rule 104 media variables, rule 113 limits (user names start with a letter). */
+    variables: { type: 'array', items: variableSchema, maxItems: 1000 },
+    /** Rule 105. */
+    prestart: str({ minLength: 1, maxLength: 8192 }),
+    /** Rule 101: the media certificate's dates (default now … now + 365 days). */
+    certValidFrom: isoTimeOrDate,
+    certValidUntil: isoTimeOrDate,
+    /** Rule 103: stand-alone media only. */
+    validFrom: isoTimeOrDate,
+    validUntil: isoTimeOrDate,
+    /** Stand-alone media: the task sequence on it (rule 92). */
+    taskSequenceId: str({ minLength: 1, maxLength: 64 }),
+  },
+  ['type', 'bootImageId'],
+);

@@ -32,7 +32,8 @@ usage: pxepoint <command> [...]   (every command takes --help; data commands tak
   messages                   status and audit messages
   client                     the reference client: identify, pick a deployment, run it (docs/client.md)
   package add-content ID --source DIR   a new content version (content library, docs/content.md)
-  content status|distribute|validate    package content on distribution points`;
+  content status|distribute|validate    package content on distribution points
+  media create|list|show|block|unblock  boot media: build them, the registry, blocking (docs/media.md)`;
 
 /** Where an API-worded message needs the CLI's spelling. */
 const CLI_HINTS: Record<string, string> = {
@@ -53,6 +54,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   client: clientCommand,
   ...Object.fromEntries(ENTITY_COMMANDS.map((c) => [c, (argv: string[]) => entityCommand(c, argv)])),
   content: contentCommand,
+  media: (argv: string[]) => import('./commands/media.js').then((m) => m.mediaCommand(argv)), // boot media (docs/media.md)
   // `package add-content` is the content library's; every other `package` subcommand is the entity's.
   package: (argv: string[]) => (argv[0] === 'add-content' ? addContentCommand(argv.slice(1)) : entityCommand('package', argv)),
   bootimage: (argv: string[]) => (argv[0] === 'import' || argv[0] === 'bcd' ? import('./commands/bootimage-import.js').then((m) => m.bootImageCommand(argv[0]!, argv.slice(1))) : entityCommand('bootimage', argv)), // WinPE import (docs/winpe.md)

@@ -62,7 +62,8 @@ export interface DownloadSettings {
   fileTimeoutMs: number;
 }
 
-export type PackageFailure = 'hash-mismatch' | 'unavailable' | 'invalid-policy' | 'manifest-refused';
+/** `PXE_ERR_MEDIA_CONTENT_HASH`: a file on stand-alone media does not match its sealed policy (rule 118, client/standalone.ts). */
+export type PackageFailure = 'hash-mismatch' | 'unavailable' | 'invalid-policy' | 'manifest-refused' | 'PXE_ERR_MEDIA_CONTENT_HASH';
 
 export type PackageResult =
   | {

@@ -15,8 +15,14 @@ export const REFERENCE_CLIENT_ERRORS = {
   varsFile: 'PXE_ERR_CLIENT_VARS_FILE',
   /** The identity is incomplete: no MAC and no SMBIOS GUID, no site URL, a bad architecture. */
   identity: 'PXE_ERR_CLIENT_IDENTITY',
-  /** Boot media identities arrive with the media issue (7). */
+  /** `--boot media` without `--media PATH`: a media identity comes from the medium only (issue 7). */
   mediaNotSupported: 'PXE_ERR_CLIENT_MEDIA_NOT_SUPPORTED',
+  /**
+   * The medium's prestart command (rule 105) exited non-zero, timed out, could not
+   * start, or wrote a variable it may not set (rule 113). Media errors themselves
+   * use the shared codes of src/media/types.ts MEDIA_ERRORS (PXE_ERR_MEDIA_…).
+   */
+  prestart: 'PXE_ERR_CLIENT_PRESTART',
   /** A variable could not be set: read-only, bad name, too long, environment full (rule 113). */
   variable: 'PXE_ERR_CLIENT_VARIABLE',
 } as const;

@@ -2,10 +2,11 @@
  * Who the client is and how it proves it: from command-line flags, or from a
  * PXE variables file (the file the PXE responder hands a booting machine, the
  * pxepoint analogue of `variables.dat`, rule 106). The format is documented in
- * docs/client.md. Boot media identities come with the media issue (7): see
- * `identityFromMedia`, the seam they plug into.
+ * docs/client.md. Boot media identities: `identityFromMedia`, fed by
+ * client/media.ts from the medium (issue 7).
  */
 import { readFileSync } from 'node:fs';
+import { openPxeVariables } from './pxe-password.js';
 import { PxeError } from '../errors.js';
 import type { IdentifyWithVariables } from './api.js';
 import type { BootSource } from '../policy/types.js';
@@ -99,7 +100,9 @@ function check(identity: ClientIdentity): ClientIdentity {
   if (identity.macs.length === 0 && identity.smbiosGuid === null) {
     throw identityError('the client needs at least one MAC (--mac) or an SMBIOS GUID (--guid) to identify itself (rule 59)');
   }
-  if (identity.bootSource === 'media') return identityFromMedia();
+  if (identity.bootSource === 'media' && identity.credential?.kind !== 'media') {
+    throw new PxeError(REFERENCE_CLIENT_ERRORS.mediaNotSupported, 'a boot media identity comes from the medium itself: give --media PATH (the .iso file or a mounted/copied directory), not --boot media', 400, { field: 'boot' });
+  }
   return identity;
 }
 
@@ -145,14 +148,15 @@ export function parseVariablesFile(text: string, source = 'variables file'): Var
  * Identity from a PXE variables file; flags given as well override the file
  * (e.g. `--site` when the file's URL is not reachable from where the client runs).
  */
-export function identityFromVariablesFile(path: string, overrides: IdentityFlags = {}): ClientIdentity {
+export function identityFromVariablesFile(path: string, overrides: IdentityFlags = {}, pxePassword: string | null = null): ClientIdentity {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new PxeError(REFERENCE_CLIENT_ERRORS.varsFile, `cannot read the variables file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 400);
   }
-  const fileVars = parseVariablesFile(text, path);
+  // Rules 73/115: a sealed file (PXE password set on the site) opens only with the PXE password.
+  const fileVars = openPxeVariables(text, pxePassword, path);
   const get = (name: string): string | undefined => fileVars.find((v) => v.name.toLowerCase() === name.toLowerCase())?.value;
 
   const mediaType = get(PXE_VARS.mediaType);
@@ -177,14 +181,42 @@ export function identityFromVariablesFile(path: string, overrides: IdentityFlags
   });
 }
 
-/**
- * Boot media (issue 7): the media carries its identity, secret and variables
- * (rules 99–104). Until that lands a media identity is refused with a clear
- * message rather than half-supported.
- */
-export function identityFromMedia(): never {
-  throw new PxeError(REFERENCE_CLIENT_ERRORS.mediaNotSupported, 'boot media identities are not supported by the reference client yet (issue 7); boot from PXE (--vars FILE or --boot pxe) meanwhile', 400);
+/** What a medium contributes to the identity (client/media.ts reads it from media.json and variables.dat). */
+export interface MediaIdentityInput {
+  mediaId: string;
+  /** The media credential's secret (variables.dat): `{ mediaId, secret }` is what identify takes. */
+  secret: string;
+  /** The site URL to use (the descriptor's, in order; `--site` overrides). */
+  siteUrl: string;
+  /** The medium's boot image architecture: the default when `--arch` is not given (rule 33). */
+  architecture: Architecture;
+  /** Media variables, prestart-set and engine variables (rules 104–108), in precedence order. */
+  variables: Variable[];
 }
+
+/**
+ * Boot media (issue 7): the medium carries the identity's credential and
+ * variables (rules 99–108); the machine's MACs and SMBIOS GUID still come from
+ * the machine (flags). `--site` overrides the medium's site URL.
+ */
+export function identityFromMedia(medium: MediaIdentityInput, flags: IdentityFlags = {}): ClientIdentity {
+  return check({
+    siteUrl: flags.site ?? medium.siteUrl,
+    macs: macsOf(flags.macs ?? [], '--mac'),
+    smbiosGuid: guidOf(flags.guid, '--guid'),
+    architecture: flags.arch !== undefined ? architectureOf(flags.arch, '--arch') : medium.architecture,
+    bootSource: 'media',
+    credential: { kind: 'media', mediaId: medium.mediaId, secret: medium.secret },
+    variables: withoutCredentials(medium.variables),
+  });
+}
+
+/**
+ * Engine variables of a media boot the site is told about with identify (rules
+ * 106–108): which medium, what kind, how it was started. Other `_` names stay on
+ * the client.
+ */
+const MEDIA_SYSTEM_VARIABLES = new Set(['_smsmediaguid', '_smstsmediatype', '_smstslaunchmode']);
 
 function withoutCredentials(variables: Variable[]): Variable[] {
   return variables.filter((v) => !CREDENTIAL_VARIABLES.has(v.name.toLowerCase()));
@@ -203,15 +235,17 @@ export function identifyRequest(identity: ClientIdentity, now: Date = new Date()
     ...(c?.kind === 'media' ? { mediaCredential: { mediaId: c.mediaId, secret: c.secret } } : {}),
     // Minutes east of UTC (getTimezoneOffset is minutes west).
     utcOffsetMinutes: -now.getTimezoneOffset(),
-    variables: variablesForSite(identity.variables),
+    variables: variablesForSite(identity.variables, identity.bootSource === 'media'),
   };
 }
 
 /**
  * The client-held variables the site is told about: user-style names only
- * (rule 113: `_` names are the engine's own, read-only, and stay on the client),
+ * (rule 113: `_` names are the engine's own, read-only, and stay on the client —
+ * except, from boot media, `_SMSMediaGuid`, `_SMSTSMediaType`, `_SMSTSLaunchMode`),
  * values within the 4,000-character limit, at most 200.
  */
-export function variablesForSite(variables: readonly Variable[]): Variable[] {
-  return variables.filter((v) => /^[A-Za-z][A-Za-z0-9_-]{0,255}$/.test(v.name) && v.value.length <= 4000).slice(0, 200).map((v) => ({ name: v.name, value: v.value }));
+export function variablesForSite(variables: readonly Variable[], media = false): Variable[] {
+  const sent = (name: string): boolean => /^[A-Za-z][A-Za-z0-9_-]{0,255}$/.test(name) || (media && MEDIA_SYSTEM_VARIABLES.has(name.toLowerCase()));
+  return variables.filter((v) => sent(v.name) && v.value.length <= 4000).slice(0, 200).map((v) => ({ name: v.name, value: v.value }));
 }

@@ -25,7 +25,7 @@ import type { RunLog } from './log.js';
 import { STATUS, type StatusKind } from './messages.js';
 import type { StatusReporter } from './reporter.js';
 import { STEP_RUNNERS } from './steps/index.js';
-import type { StepContext, StepOutcome } from './steps/types.js';
+import type { PackageSource, StepContext, StepOutcome } from './steps/types.js';
 
 export const LOG_DIR = '_SMSTSLog';
 export const LOG_FILE = 'smsts.log';
@@ -63,9 +63,14 @@ export interface RunOptions {
   targetDir: string;
   deployment: PolicyDeployment;
   env: TaskSequenceEnvironment;
-  reporter: StatusReporter;
+  /** Status to the site; stand-alone media give one that writes to the run log (nothing can be sent). */
+  reporter: Pick<StatusReporter, 'send' | 'sent' | 'failed'>;
   log: RunLog;
   fetch: FetchLike;
+  /** Where package content comes from; default: the network (ContentCache with `fetch`). Stand-alone media: the medium. */
+  content?: PackageSource;
+  /** Stand-alone media: there is no deployment, `_SMSTSAdvertID` is not set (rule 109). */
+  standalone?: boolean;
   /** Bound on one Run Command Line. Default 1 hour. */
   commandTimeoutMs?: number;
   /** Bound on one file download from one location. Default 30 minutes. */
@@ -105,11 +110,12 @@ export async function runTaskSequence(opts: RunOptions): Promise<RunResult> {
   const { deployment: d, env, log, reporter, targetDir } = opts;
   const now = opts.now ?? (() => new Date());
   const ts = d.taskSequence;
-  const content = new ContentCache(targetDir, opts.fetch, log, opts.sleep ?? defaultSleep, opts.contentHeaders, { signingKey: opts.signingKey ?? null });
+  const content: PackageSource = opts.content
+    ?? new ContentCache(targetDir, opts.fetch, log, opts.sleep ?? defaultSleep, opts.contentHeaders, { signingKey: opts.signingKey ?? null });
   const bootSource = opts.bootSource ?? 'pxe';
 
   // Engine variables (read-only, rule 113), rules 109 and 120: as the site sends them, else from the option.
-  env.setEngine('_SMSTSAdvertID', d.deploymentId);
+  if (!opts.standalone) env.setEngine('_SMSTSAdvertID', d.deploymentId);
   env.setEngine('_SMSTSPackageID', ts.id);
   env.setEngine('_SMSTSPackageName', ts.name);
   env.setEngine('_SMSTSLogPath', join(targetDir, LOG_DIR));
@@ -242,7 +248,7 @@ export async function runTaskSequence(opts: RunOptions): Promise<RunResult> {
  * all is there; else why not.
  */
 async function downloadAllFirst(
-  d: PolicyDeployment, steps: PolicyStep[], content: ContentCache, settings: (accessDirectly: boolean) => DownloadSettings,
+  d: PolicyDeployment, steps: PolicyStep[], content: PackageSource, settings: (accessDirectly: boolean) => DownloadSettings,
   bootSource: BootSource, log: RunLog,
 ): Promise<{ failure: string; message: string } | null> {
   if (bootSource !== 'full-os') {

@@ -25,6 +25,14 @@ export const EXIT = {
   noSelection: 4,
   /** The site could not be reached, or refused the identity. */
   site: 5,
+  /**
+   * Boot media (issue 7): this medium cannot be used — wrong or missing password,
+   * blocked by the site, media certificate expired or not yet valid, stand-alone
+   * media outside its date range (rule 103), tampered with, or not a pxepoint medium.
+   */
+  media: 6,
+  /** Boot media: the prestart command failed, timed out, or set a variable it may not (rules 105, 113). */
+  prestart: 7,
 } as const;
 
 export type Selection =

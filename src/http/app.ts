@@ -7,9 +7,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { LoggerOptions } from 'pino';
 import type { ClientService } from '../app/client-service.js';
+import type { MediaService } from '../app/media-service.js';
 import type { SiteService } from '../app/site-service.js';
 import { adminApi } from './admin/index.js';
 import { bootRoutes, type BootHttpOptions } from './boot/index.js';
+import { mediaBootRoutes } from './boot/media.js';
 import { clientApi } from './client/index.js';
 import type { ContentSource } from '../content/source.js';
 import type { SiteContent } from '../content/site-content.js';
@@ -33,6 +35,12 @@ export interface HttpAppOptions {
   boot?: BootHttpOptions;
   /** The site's content library: /api/content/ (DPs and operators) and the DP routes served from the site's own library. */
   content?: SiteContent;
+  /** Issue 7: the boot media registry: /api/media (admin) and /boot/media/<id>/start.cfg (boot loaders), with or without `boot`. */
+  media?: MediaService;
+  /** The data directory: GET /api/media/<id>/image streams images under <dataDir>/media/ only. */
+  dataDir?: string;
+  /** The boot files root: with `media` and `dataDir`, POST /api/media builds media from it. */
+  tftpRoot?: string;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -48,6 +56,10 @@ export const REDACT_PATHS = [
   'secret',
   '*.secret',
   '*.*.secret',
+  // The media password of POST /api/media (issue 7): write-only, never logged.
+  'password',
+  '*.password',
+  '*.*.password',
 ];
 const redact = { paths: REDACT_PATHS, censor: '[redacted]' };
 
@@ -80,9 +92,14 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   installErrorHandling(app, bodyLimit);
 
   await registerOpenApi(app, opts.version ?? 'dev');
-  await app.register(adminApi, { prefix: '/api', service: opts.service, ...(opts.clientService ? { clientService: opts.clientService } : {}) });
+  await app.register(adminApi, {
+    prefix: '/api', service: opts.service, ...(opts.clientService ? { clientService: opts.clientService } : {}),
+    ...(opts.media ? { media: opts.media } : {}), ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
+    ...(opts.tftpRoot !== undefined ? { tftpRoot: opts.tftpRoot } : {}),
+  });
   if (opts.clientService) await app.register(clientApi, { prefix: '/client', clientService: opts.clientService });
-  if (opts.boot) await app.register(bootRoutes, { prefix: '/boot', ...opts.boot });
+  if (opts.boot) await app.register(bootRoutes, { prefix: '/boot', ...(opts.media ? { media: { media: opts.media } } : {}), ...opts.boot });
+  else if (opts.media) await app.register(mediaBootRoutes, { prefix: '/boot', media: opts.media });
   if (opts.content) {
     await app.register(siteContentApi, { prefix: '/api/content', service: opts.service, content: opts.content });
     await app.register(dpContentRoutes, { source: opts.content satisfies ContentSource });

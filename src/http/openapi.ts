@@ -26,6 +26,7 @@ export const API_TAGS = [
   { name: 'settings', description: 'Site settings' },
   { name: 'messages', description: 'Status and audit messages' },
   { name: 'tokens', description: 'API tokens' },
+  { name: 'media', description: 'Boot media: the registry of media the builder made, blocking (rules 101–103)' },
   { name: 'timeline', description: 'Per-machine boot timeline: DHCP decisions, TFTP transfers, HTTP boot requests' },
   { name: 'boot', description: 'Boot files for firmware and iPXE (/boot/): scripts, variables files, chain loaders; no API token' },
   { name: 'meta', description: 'Health and this document' },

@@ -34,6 +34,16 @@ export function issueMediaCertificate(body: MediaCertificateBody, key: SiteKey):
   if (Number.isNaN(until)) throw buildError(`certificate expiry date "${String(body.notAfter)}" is not an ISO 8601 date-time with a zone (e.g. 2027-11-26T00:00:00Z)`, 'notAfter');
   if (until <= from) throw buildError(`the certificate expires (${body.notAfter}) before it starts (${body.notBefore}); give an expiry date after the start date`, 'notAfter');
   const clean: MediaCertificateBody = { mediaId: body.mediaId, type: body.type, notBefore: body.notBefore, notAfter: body.notAfter };
+  if (body.type === 'standalone') {
+    // Rule 103: the stand-alone range is signed with the certificate (descriptor.ts checks media.json repeats it).
+    for (const k of ['validFrom', 'validUntil'] as const) {
+      const v = body[k] ?? null;
+      if (v !== null && Number.isNaN(isoTime(v))) throw buildError(`stand-alone ${k} "${String(v)}" is not an ISO 8601 date-time with a zone`, k);
+      clean[k] = v;
+    }
+  } else if ((body.validFrom ?? null) !== null || (body.validUntil ?? null) !== null) {
+    throw buildError('only stand-alone media have a validity range (rule 103)', body.validFrom != null ? 'validFrom' : 'validUntil');
+  }
   const signature = sign(null, certificateMessage(clean, key.keyId), key.privateKey).toString('base64');
   return { body: clean, alg: 'ed25519', keyId: key.keyId, signature };
 }

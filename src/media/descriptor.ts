@@ -137,13 +137,19 @@ export function parseMediaDescriptor(text_: string): MediaDescriptor {
   if (typeof c.signature !== 'string' || !BASE64.test(c.signature) || Buffer.from(c.signature, 'base64').length !== 64) throw fieldError('certificate.signature', 'must be a base64 Ed25519 signature (64 bytes)');
   const b = c.body;
   if (!isRecord(b)) throw fieldError('certificate.body', 'must be an object');
-  exactKeys(b, CERT_BODY_KEYS, 'certificate.body.');
+  exactKeys(b, type === 'standalone' ? [...CERT_BODY_KEYS, 'validFrom', 'validUntil'] : CERT_BODY_KEYS, 'certificate.body.');
   const certMediaId = mediaIdOf(b, 'mediaId', 'certificate.body.');
   if (certMediaId !== mediaId) throw fieldError('certificate.body.mediaId', `("${certMediaId}") is not the medium's id ("${mediaId}")`);
   const certType = oneOf(b, 'type', MEDIA_TYPES, 'certificate.body.');
   if (certType !== type) throw fieldError('certificate.body.type', `("${certType}") is not the medium's type ("${type}")`);
   const notBefore = date(b, 'notBefore', 'certificate.body.');
   const notAfter = date(b, 'notAfter', 'certificate.body.');
+  // Rule 103: the stand-alone range is signed in the certificate; media.json must repeat it exactly,
+  // so an edited media.json cannot extend a medium's life (the signature check catches an edited certificate).
+  const signedRange = type === 'standalone' ? { validFrom: nullableDate(b, 'validFrom'), validUntil: nullableDate(b, 'validUntil') } : {};
+  if (type === 'standalone' && (signedRange.validFrom !== validFrom || signedRange.validUntil !== validUntil)) {
+    throw fieldError('validFrom', `/validUntil (${validFrom} … ${validUntil}) are not the range signed in the media certificate (${signedRange.validFrom} … ${signedRange.validUntil}): media.json was edited`);
+  }
 
   if (typeof v.sitePublicKey !== 'string' || v.sitePublicKey.length > 4096) throw fieldError('sitePublicKey', 'must be a PEM public key');
   try {
@@ -155,7 +161,7 @@ export function parseMediaDescriptor(text_: string): MediaDescriptor {
 
   return {
     format: MEDIA_FORMAT, mediaId, type, label, architecture, bootImageId, siteUrls, createdAt, createdBy, unattended, passwordRequired, validFrom, validUntil,
-    certificate: { body: { mediaId: certMediaId, type: certType, notBefore, notAfter }, alg: 'ed25519', keyId: c.keyId, signature: c.signature },
+    certificate: { body: { mediaId: certMediaId, type: certType, notBefore, notAfter, ...signedRange }, alg: 'ed25519', keyId: c.keyId, signature: c.signature },
     sitePublicKey: v.sitePublicKey,
   };
 }

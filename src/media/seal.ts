@@ -26,7 +26,7 @@ import { MEDIA_ERRORS, type ScryptParams, type SealPurpose, type SealedFile } fr
 export const DEFAULT_SCRYPT: ScryptParams = { N: 1 << 16, r: 8, p: 1 };
 
 export const SEALED_FORMAT = 'pxepoint-sealed/1' as const;
-export const SEAL_PURPOSES: readonly SealPurpose[] = ['variables', 'policy'];
+export const SEAL_PURPOSES: readonly SealPurpose[] = ['variables', 'policy', 'pxe-variables'];
 
 /** The largest sealed file opened (a stand-alone policy with many packages stays far below). */
 export const MAX_SEALED_BYTES = 16 * 1024 * 1024;
@@ -66,7 +66,11 @@ export interface OpenOptions {
 const formatError = (message: string, field?: string): PxeError =>
   new PxeError(MEDIA_ERRORS.format, message, 400, field === undefined ? {} : { field });
 
-const NAMES: Record<SealPurpose, string> = { variables: 'media variables file (pxepoint/variables.dat)', policy: 'stand-alone policy file (pxepoint/standalone/policy.dat)' };
+const NAMES: Record<SealPurpose, string> = {
+  variables: 'media variables file (pxepoint/variables.dat)',
+  policy: 'stand-alone policy file (pxepoint/standalone/policy.dat)',
+  'pxe-variables': 'PXE variables file (boot/vars/<name>.json)',
+};
 
 /** NFC, then UTF-8: "é" typed as one code point or as e + accent opens the same file. */
 export function passwordBytes(password: string): Buffer {
@@ -119,6 +123,25 @@ function checkSealOptions(opts: SealOptions): void {
   if (typeof opts.mediaId !== 'string' || opts.mediaId === '') throw new PxeError(MEDIA_ERRORS.build, 'a sealed file needs the id of its medium', 400, { field: 'mediaId' });
 }
 
+/** The password-protected form of a file: AES-256-GCM under `key`, the header (with salt and N/r/p) in the AAD. */
+function encryptedFile(json: string, h: { purpose: SealPurpose; mediaId: string; salt: Buffer; params: ScryptParams; key: Buffer }): SealedFile {
+  const nonce = randomBytes(NONCE_BYTES);
+  const kdf = { name: 'scrypt' as const, salt: h.salt.toString('base64'), N: h.params.N, r: h.params.r, p: h.params.p };
+  const cipher = createCipheriv('aes-256-gcm', h.key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aadOf({ purpose: h.purpose, mediaId: h.mediaId, kdf, cipher: 'aes-256-gcm' }));
+  const ciphertext = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
+  const tag = cipher.getAuthTag();
+  return {
+    format: SEALED_FORMAT, purpose: h.purpose, mediaId: h.mediaId, protection: 'password', kdf, cipher: 'aes-256-gcm',
+    nonce: nonce.toString('base64'), ciphertext: ciphertext.toString('base64'), tag: tag.toString('base64'),
+  };
+}
+
+function fileBytes(file: SealedFile, purpose: SealPurpose): Buffer {
+  if (Buffer.byteLength(JSON.stringify(file)) > MAX_SEALED_BYTES) throw new PxeError(MEDIA_ERRORS.build, `the sealed ${purpose} file would be over ${MAX_SEALED_BYTES / 2 ** 20} MiB, which the client refuses to open; make it smaller`, 400);
+  return Buffer.from(JSON.stringify(file, null, 2) + '\n', 'utf8');
+}
+
 /** Seals `payload` (JSON-serialisable) into the bytes of a sealed file. */
 export function sealPayload(payload: unknown, opts: SealOptions): Buffer {
   checkSealOptions(opts);
@@ -135,21 +158,73 @@ export function sealPayload(payload: unknown, opts: SealOptions): Buffer {
     const problem = scryptParamsProblem(params);
     if (problem !== null) throw new PxeError(MEDIA_ERRORS.build, `scrypt parameters refused: ${problem}`, 400, { field: 'scrypt' });
     const salt = randomBytes(SALT_BYTES);
-    const nonce = randomBytes(NONCE_BYTES);
-    const kdf = { name: 'scrypt' as const, salt: salt.toString('base64'), N: params.N, r: params.r, p: params.p };
     const key = deriveKey(opts.password, salt, params);
-    const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
-    cipher.setAAD(aadOf({ purpose: opts.purpose, mediaId: opts.mediaId, kdf, cipher: 'aes-256-gcm' }));
-    const ciphertext = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
-    const tag = cipher.getAuthTag();
-    key.fill(0);
-    file = {
-      format: SEALED_FORMAT, purpose: opts.purpose, mediaId: opts.mediaId, protection: 'password', kdf, cipher: 'aes-256-gcm',
-      nonce: nonce.toString('base64'), ciphertext: ciphertext.toString('base64'), tag: tag.toString('base64'),
-    };
+    try {
+      file = encryptedFile(json, { purpose: opts.purpose, mediaId: opts.mediaId, salt, params, key });
+    } finally {
+      key.fill(0);
+    }
   }
-  if (Buffer.byteLength(JSON.stringify(file)) > MAX_SEALED_BYTES) throw new PxeError(MEDIA_ERRORS.build, `the sealed ${opts.purpose} file would be over ${MAX_SEALED_BYTES / 2 ** 20} MiB, which the client refuses to open; make it smaller`, 400);
-  return Buffer.from(JSON.stringify(file, null, 2) + '\n', 'utf8');
+  return fileBytes(file, opts.purpose);
+}
+
+// ---- sealing with a key derived once (PXE: one scrypt per password change, not per boot) ----
+
+/**
+ * A key derived once from a password: scrypt(NFC UTF-8 password, salt, params).
+ * Holding it is as good as holding the password for opening and sealing files
+ * (never for learning the password): store it like a private key (0600).
+ */
+export interface DerivedSealKey {
+  /** Random salt (16 bytes when generated here). */
+  salt: Buffer;
+  params: ScryptParams;
+  /** The 32-byte AES-256-GCM key. */
+  key: Buffer;
+}
+
+export interface SealWithKeyOptions {
+  purpose: SealPurpose;
+  /** What the file is bound to (in the header and the AAD); for 'pxe-variables', the boot token's id. */
+  mediaId: string;
+  derived: DerivedSealKey;
+}
+
+/** Why a derived key cannot be used, or null when it can. */
+export function derivedSealKeyProblem(d: DerivedSealKey): string | null {
+  if (!Buffer.isBuffer(d.salt) || d.salt.length < 8 || d.salt.length > 64) return 'the salt must be 8 to 64 bytes';
+  if (!Buffer.isBuffer(d.key) || d.key.length !== KEY_BYTES) return `the key must be ${KEY_BYTES} bytes`;
+  const problem = scryptParamsProblem(d.params);
+  return problem === null ? null : `scrypt parameters refused: ${problem}`;
+}
+
+/**
+ * Derives the sealing key once (costly: DEFAULT_SCRYPT is ~100 ms and 64 MiB).
+ * `salt` is for checking a password against a stored key; omitted, a random one.
+ */
+export function deriveSealKey(password: string, params: ScryptParams = DEFAULT_SCRYPT, salt?: Buffer): DerivedSealKey {
+  if (typeof password !== 'string' || password.normalize('NFC') === '') throw new PxeError(MEDIA_ERRORS.build, 'the password is empty', 400, { field: 'password' });
+  const problem = scryptParamsProblem(params);
+  if (problem !== null) throw new PxeError(MEDIA_ERRORS.build, `scrypt parameters refused: ${problem}`, 400, { field: 'scrypt' });
+  const s = salt ?? randomBytes(SALT_BYTES);
+  return { salt: Buffer.from(s), params: { N: params.N, r: params.r, p: params.p }, key: deriveKey(password, s, params) };
+}
+
+/**
+ * Seals with a pre-derived key: the same file format as sealPayload with a
+ * password (openPayload opens it with that password), at the cost of one
+ * AES-GCM pass — no scrypt. Every file gets a fresh random nonce; the salt is the
+ * derived key's (files sealed with one key share it, which is what lets the
+ * opener derive the same key from the password).
+ */
+export function sealPayloadWithKey(payload: unknown, opts: SealWithKeyOptions): Buffer {
+  if (!SEAL_PURPOSES.includes(opts.purpose)) throw new PxeError(MEDIA_ERRORS.build, `purpose must be ${SEAL_PURPOSES.join(' or ')}, not "${String(opts.purpose)}"`, 400, { field: 'purpose' });
+  if (typeof opts.mediaId !== 'string' || opts.mediaId === '' || opts.mediaId.length > 256) throw new PxeError(MEDIA_ERRORS.build, 'a sealed file needs the id it is bound to (1–256 characters)', 400, { field: 'mediaId' });
+  const problem = derivedSealKeyProblem(opts.derived);
+  if (problem !== null) throw new PxeError(MEDIA_ERRORS.build, `the derived sealing key is unusable: ${problem}`, 400, { field: 'derived' });
+  const json = payloadJson(payload);
+  const { salt, params, key } = opts.derived;
+  return fileBytes(encryptedFile(json, { purpose: opts.purpose, mediaId: opts.mediaId, salt, params, key }), opts.purpose);
 }
 
 // ---- reading ----

@@ -54,6 +54,13 @@ export interface MediaCertificateBody {
   notBefore: string;
   /** …and after this (rule 102). */
   notAfter: string;
+  /**
+   * Stand-alone media only (rule 103): media.json's validity range, signed here so that
+   * editing media.json cannot extend it (the descriptor must repeat these exactly).
+   * Absent on bootable media.
+   */
+  validFrom?: string | null;
+  validUntil?: string | null;
 }
 
 export interface MediaCertificate {
@@ -136,7 +143,12 @@ export type SealedFile =
   | { format: 'pxepoint-sealed/1'; purpose: SealPurpose; mediaId: string; protection: 'signed'; keyId: string; payload: string; signature: string }
   | { format: 'pxepoint-sealed/1'; purpose: SealPurpose; mediaId: string; protection: 'password'; kdf: { name: 'scrypt'; salt: string } & ScryptParams; cipher: 'aes-256-gcm'; nonce: string; ciphertext: string; tag: string };
 
-export type SealPurpose = 'variables' | 'policy';
+/**
+ * What a sealed file is for: media `variables` and stand-alone `policy` (issue 7), and
+ * the per-boot PXE variables file sealed under the PXE password (`pxe-variables`,
+ * rules 47/73/100; its mediaId is the boot token's id, see pxe/variables-file.ts).
+ */
+export type SealPurpose = 'variables' | 'policy' | 'pxe-variables';
 
 /** Stable codes of media errors (server, builder and client share them). */
 export const MEDIA_ERRORS = {

@@ -17,11 +17,12 @@ import { parseMac } from '../site/identifiers.js';
 import type { BootSession, BootSessions } from './boot-sessions.js';
 import { VARIABLES_NAME_PATTERN } from './boot-sessions.js';
 import { renderIpxeScript, type IpxeScriptOptions } from './ipxe-script.js';
-import { renderVariablesFile, type VariablesFileOptions } from './variables-file.js';
+import { renderVariablesFile, sealVariablesFile, type VariablesFileOptions } from './variables-file.js';
 
 export type BootFileResult =
   | { ok: true; session: BootSession; body: string; contentType: string }
-  | { ok: false; status: 403 | 404; reason: string; session?: BootSession };
+  /** 503: a PXE password key file exists but cannot be used (the file is refused, never served in the clear). */
+  | { ok: false; status: 403 | 404 | 503; reason: string; session?: BootSession };
 
 export interface BootFileOptions {
   script: Omit<IpxeScriptOptions, 'baseUrl'>;
@@ -47,8 +48,12 @@ export function variablesFile(sessions: BootSessions, name: string, ip: string, 
   if (session === undefined) return { ok: false, status: 404, reason: 'no such variables file' };
   if (session.clientIp === null) return refused('the variables file is served only once the machine\'s address is known (fetch the script first)', session);
   if (session.clientIp !== ip) return refused(`the variables file of ${session.mac} is only served to its machine`, session);
+  // Rules 47/73/100: with a PXE password the file is sealed; without one, unchanged.
+  const password = opts.pxePassword?.() ?? { state: 'unset' as const };
+  if (password.state === 'broken') return { ok: false, status: 503, reason: `a PXE password is set but its key cannot be used: ${password.reason}`, session };
+  const body = password.state === 'set' ? sealVariablesFile(session, { ...opts, derived: password.derived }) : renderVariablesFile(session, opts);
   session.variablesServedAt = sessions.now();
-  return { ok: true, session, body: renderVariablesFile(session, opts), contentType: 'application/json; charset=utf-8' };
+  return { ok: true, session, body, contentType: 'application/json; charset=utf-8' };
 }
 
 export interface BootFilesResolverOptions extends BootFileOptions {
@@ -82,6 +87,7 @@ export function bootFilesResolver(sessions: BootSessions, opts: BootFilesResolve
       if (result === null) return null;
       if (!result.ok) {
         if (result.status === 403) throw new TftpAccessError(result.reason);
+        if (result.status === 503) throw new Error(result.reason); // TFTP error 0: the file exists but cannot be served
         return null;
       }
       return bufferSource(Buffer.from(result.body, 'utf8'));

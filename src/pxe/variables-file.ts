@@ -11,8 +11,10 @@
  * unguessable name (boot-sessions.ts), and never logged.
  */
 import { PXE_VARS } from '../client/identity.js';
+import { sealPayloadWithKey, type DerivedSealKey } from '../media/seal.js';
 import type { Variable } from '../site/model.js';
 import type { BootSession } from './boot-sessions.js';
+import type { PxePasswordLookup } from './pxe-password.js';
 
 /** pxepoint's names for rule 72's boot-action fields (SMSPXE's OfferID, Mandatory, BootImageID). */
 export const PXE_DECISION_VARS = {
@@ -28,6 +30,12 @@ export interface VariablesFileOptions {
   siteUrl: string;
   /** Rule 47/73: a PXE password is required (the password itself is never in the file). */
   passwordSet?: boolean;
+  /**
+   * The PXE password state (pxe/pxe-password.ts), asked at each request: with a
+   * password set, boot-files.ts serves the sealed file (sealVariablesFile) and
+   * `passwordSet` is implied.
+   */
+  pxePassword?: PxePasswordLookup;
 }
 
 export function variablesFor(session: BootSession, opts: VariablesFileOptions): Variable[] {
@@ -52,4 +60,21 @@ export function variablesFor(session: BootSession, opts: VariablesFileOptions): 
 export function renderVariablesFile(session: BootSession, opts: VariablesFileOptions): string {
   const lines = variablesFor(session, opts).map((v) => `    ${JSON.stringify({ name: v.name, value: v.value })}`);
   return `{\n  "variables": [\n${lines.join(',\n')}\n  ]\n}\n`;
+}
+
+/**
+ * The file sealed under the PXE password's derived key (rules 47, 73, 100): a
+ * `pxepoint-sealed/1` envelope, purpose 'pxe-variables', whose payload is exactly
+ * the clear file's `{ "variables": [...] }`. Without the password nobody reads the
+ * boot token or the variables (client: src/client/pxe-password.ts openPxeVariables).
+ * One AES-GCM pass per boot; the scrypt cost was paid once when the password was set.
+ *
+ * The envelope's "mediaId" (the id a sealed file is bound to, in its header and its
+ * AAD) is the boot token's id — the boot session's id when there is no token — so the
+ * header of one boot's file cannot be relabelled as another's.
+ */
+export function sealVariablesFile(session: BootSession, opts: VariablesFileOptions & { derived: DerivedSealKey }): string {
+  const variables = variablesFor(session, { ...opts, passwordSet: true });
+  const mediaId = session.token?.id ?? `session-${session.id}`;
+  return sealPayloadWithKey({ variables }, { purpose: 'pxe-variables', mediaId, derived: opts.derived }).toString('utf8');
 }

@@ -30,6 +30,7 @@ import type {
   StatusMessage,
   TaskSequence,
 } from './model.js';
+import type { MediaRecord } from '../media/types.js';
 
 export interface Entity {
   id: string;
@@ -157,6 +158,17 @@ export interface ContentStore {
   removeDpState(distributionPointId: string, packageId: string): Promise<boolean>;
 }
 
+/** The boot media registry (src/app/media-service.ts, rules 101–103). Media are never deleted: a used one is blocked. */
+export interface MediaStore {
+  /** Newest first. */
+  list(): Promise<MediaRecord[]>;
+  get(id: string): Promise<MediaRecord | undefined>;
+  /** Fails with PXE_ERR_CONFLICT if the id exists. */
+  insert(record: MediaRecord): Promise<MediaRecord>;
+  /** Replaces the stored record; PXE_ERR_NOT_FOUND if absent. */
+  update(record: MediaRecord): Promise<MediaRecord>;
+}
+
 /** Kinds that get site-code IDs ("PXP00012"); deployments get "PXP2xxxx" like advertisements. */
 export type IdKind = 'collection' | 'package' | 'bootImage' | 'taskSequence' | 'deployment' | 'template' | 'device'
   | 'distributionPoint' | 'dpGroup' | 'boundaryGroup' | 'token';
@@ -179,6 +191,7 @@ export interface SiteRepository {
   readonly leases: LeaseStore;
   readonly bootEvents: BootEventStore;
   readonly content: ContentStore;
+  readonly media: MediaStore;
 
   getSettings(): Promise<SiteSettings>;
   putSettings(settings: SiteSettings): Promise<void>;

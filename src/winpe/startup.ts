@@ -5,8 +5,10 @@
  *
  *   winpeshl.ini         WinPE runs its [LaunchApps] instead of startnet.cmd:
  *                        wpeinit (network), then pxepoint-start.cmd
- *   pxepoint-start.cmd   copies variables.json to X:\sms\data\ (where ConfigMgr's
- *                        TsPxe puts variables.dat, rule 87) and starts the agent:
+ *   pxepoint-start.cmd   PXE: copies variables.json to X:\sms\data\ (where ConfigMgr's
+ *                        TsPxe puts variables.dat, rule 87) and starts the agent with
+ *                        its path. Boot media: finds the medium's drive (pxepoint\media.json)
+ *                        and starts the agent with `--media <drive>:\`. The agent is
  *                        an injected pxepoint-agent.cmd (boot/winpe/ under the root)
  *                        or X:\pxepoint\agent.cmd baked into the image; without one
  *                        it says so and opens a command prompt.
@@ -29,20 +31,36 @@ export const WINPESHL_INI = crlf([
 
 export const PXEPOINT_START_CMD = crlf([
   '@echo off',
-  'rem pxepoint: run by winpeshl.ini, both injected by wimboot (docs/winpe.md)',
+  'rem pxepoint: run by winpeshl.ini, both injected by wimboot (docs/winpe.md, docs/media.md)',
   'set PXP_VARS=%SYSTEMROOT%\\System32\\variables.json',
-  'if not exist "%PXP_VARS%" (',
-  '  echo pxepoint: no variables file at %PXP_VARS%: this WinPE was not started by a pxepoint boot script',
+  'if exist "%PXP_VARS%" goto pxe',
+  'if exist "%SYSTEMROOT%\\System32\\media.json" goto media',
+  'echo pxepoint: no variables file at %PXP_VARS% and no media.json: this WinPE was not started by a pxepoint boot script or medium',
+  'goto shell',
+  ':pxe',
+  'mkdir X:\\sms\\data 2>nul',
+  'copy /y "%PXP_VARS%" X:\\sms\\data\\variables.json >nul',
+  'set PXP_ARG=X:\\sms\\data\\variables.json',
+  'goto agent',
+  ':media',
+  'rem Boot media: the medium is still in its drive (ConfigMgr reads SMS\\data from it, rule 98); find it.',
+  'set PXP_MEDIA=',
+  'for %%d in (C D E F G H I J K L M N O P Q R S T U V W Y Z) do if not defined PXP_MEDIA if exist "%%d:\\pxepoint\\media.json" set PXP_MEDIA=%%d:\\',
+  'if not defined PXP_MEDIA (',
+  '  echo pxepoint: started from boot media, but the medium is in no drive: put it back and run pxepoint-start.cmd again',
   '  goto shell',
   ')',
   'mkdir X:\\sms\\data 2>nul',
-  'copy /y "%PXP_VARS%" X:\\sms\\data\\variables.json >nul',
+  'copy /y "%SYSTEMROOT%\\System32\\media.json" X:\\sms\\data\\media.json >nul',
+  'copy /y "%SYSTEMROOT%\\System32\\variables.dat" X:\\sms\\data\\variables.dat >nul',
+  'set PXP_ARG=--media %PXP_MEDIA%',
+  ':agent',
   'if exist "%SYSTEMROOT%\\System32\\pxepoint-agent.cmd" (',
-  '  call "%SYSTEMROOT%\\System32\\pxepoint-agent.cmd" X:\\sms\\data\\variables.json',
+  '  call "%SYSTEMROOT%\\System32\\pxepoint-agent.cmd" %PXP_ARG%',
   '  goto end',
   ')',
   'if exist "X:\\pxepoint\\agent.cmd" (',
-  '  call "X:\\pxepoint\\agent.cmd" X:\\sms\\data\\variables.json',
+  '  call "X:\\pxepoint\\agent.cmd" %PXP_ARG%',
   '  goto end',
   ')',
   'echo pxepoint: no deployment agent: put pxepoint-agent.cmd in boot\\winpe\\ under the TFTP root, or X:\\pxepoint\\agent.cmd in the image',

@@ -47,11 +47,11 @@ describe('identity', () => {
     expect(id).toMatchObject({ macs: ['52:54:00:77:00:10'], smbiosGuid: '4b1d0000-7777-4000-8000-000000000010', architecture: 'x64', bootSource: 'pxe', credential: null });
   });
 
-  it('needs a MAC or a GUID, a valid boot source, and refuses media until issue 7', () => {
+  it('needs a MAC or a GUID, a valid boot source; a media identity only from a medium (--media, issue 7)', () => {
     expect(() => identityFromFlags({ site: 'http://x' })).toThrow(/at least one MAC/);
     expect(() => identityFromFlags({ site: 'http://x', macs: ['nope'] })).toThrow(/not a MAC/);
     expect(() => identityFromFlags({ site: 'http://x', macs: ['52:54:00:00:00:01'], boot: 'floppy' })).toThrow(/--boot takes/);
-    expect(() => identityFromFlags({ site: 'http://x', macs: ['52:54:00:00:00:01'], boot: 'media' })).toThrow(/issue 7/);
+    expect(() => identityFromFlags({ site: 'http://x', macs: ['52:54:00:00:00:01'], boot: 'media' })).toThrow(/give --media PATH/);
   });
 
   it('from a PXE variables file; the boot token is a credential, not a variable', () => {

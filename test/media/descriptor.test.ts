@@ -32,7 +32,7 @@ const good: MediaDescriptor = {
 };
 const standalone: MediaDescriptor = {
   ...good, type: 'standalone', siteUrls: [], validFrom: '2026-11-01T00:00:00Z', validUntil: '2026-12-31T23:59:59Z',
-  certificate: issueMediaCertificate({ mediaId: 'PXM00001', type: 'standalone', notBefore: '2026-11-26T00:00:00Z', notAfter: '2027-11-26T00:00:00Z' }, key),
+  certificate: issueMediaCertificate({ mediaId: 'PXM00001', type: 'standalone', notBefore: '2026-11-26T00:00:00Z', notAfter: '2027-11-26T00:00:00Z', validFrom: '2026-11-01T00:00:00Z', validUntil: '2026-12-31T23:59:59Z' }, key),
 };
 const text = (o: unknown): string => JSON.stringify(o);
 const without = (k: string): Record<string, unknown> => {

@@ -1,4 +1,4 @@
-/** Sealed files (variables.dat, policy.dat): rules 99, 100, 104; docs/media-format.md. */
+/** Sealed files (variables.dat, policy.dat): rules 99, 100, 104; docs/media.md. */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,7 +56,7 @@ describe('sealed files round trip (rules 99, 100)', () => {
     const bytes = sealPayload(secrets, { ...base, siteKey: key });
     const file = JSON.parse(bytes.toString('utf8'));
     expect(file).toMatchObject({ format: 'pxepoint-sealed/1', purpose: 'variables', mediaId: 'PXM00001', protection: 'signed', keyId: key.keyId });
-    // Not secret: the payload is plain base64 of the JSON (docs/media-format.md says so).
+    // Not secret: the payload is plain base64 of the JSON (docs/media.md says so).
     expect(JSON.parse(Buffer.from(file.payload, 'base64').toString('utf8'))).toEqual(secrets);
     expect(isPasswordSealed(bytes)).toBe(false);
     expect(openPayload<MediaSecrets>(bytes, openOpts())).toEqual(secrets);

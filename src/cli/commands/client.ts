@@ -12,18 +12,26 @@ import type { StepRecord } from '../../client/runner.js';
 import type { AskLine } from '../../client/select.js';
 import { EXIT } from '../../client/select.js';
 import { runClientSession, type ClientSessionResult } from '../../client/session.js';
-import { flag, int, list, parse, str, usageError, variables } from '../args.js';
+import { MEDIA_PASSWORD_ENV, runFromMedia, type MediaRunResult } from '../../client/media.js';
+import { PXE_PASSWORD_ENV, pxePasswordFor } from '../../client/pxe-password.js';
+import { MEDIA_ERRORS } from '../../media/types.js';
+import { readFileSync } from 'node:fs';
+import { flag, int, list, parse, str, usageError, variables, type Values } from '../args.js';
 
-export const CLIENT_USAGE = `usage: pxepoint client --target DIR (--vars FILE | --site URL --mac MAC [--mac MAC…] [--guid GUID]) [flags]
+export const CLIENT_USAGE = `usage: pxepoint client --target DIR (--vars FILE | --site URL --mac MAC [--mac MAC…] [--guid GUID] | --media PATH [--mac MAC…]) [flags]
   Identity:   --vars FILE        PXE variables file (site URL, MACs, boot token…; see docs/client.md)
-              --site URL         the site (overrides the file's SMSTSSiteURL)
-              --mac MAC          repeatable;  --guid SMBIOS_GUID;  --arch x86|x64|arm64 (default x64)
-              --boot pxe|full-os where the machine booted from (default pxe; media: issue 7)
+              --site URL         the site (overrides the file's SMSTSSiteURL, or the medium's site URLs)
+              --mac MAC          repeatable;  --guid SMBIOS_GUID;  --arch x86|x64|arm64 (default x64; media: the medium's)
+              --boot pxe|full-os where the machine booted from (default pxe; boot media: --media)
               --token TOKEN      one-time boot token (pxepoint boot-token issue); the file's _PXPBootToken otherwise
               --client-key KEY   a full-OS client's key (or PXEPOINT_CLIENT_KEY in the environment)
               --var NAME=VALUE   repeatable: a variable as a prestart command would set it (e.g. SMSTSPreferredAdvertID)
+  Media:      --media PATH       boot from a pxepoint medium: the .iso file or a mounted/copied directory
+                                 (bootable: identifies with the medium; stand-alone: runs from it with no network)
+              --password-file F  the media password (first line); else PXEPOINT_MEDIA_PASSWORD, else asked on stdin
+              --prestart-timeout SECONDS  bound on the medium's prestart command (default 600)
   Selection:  --select ID        answer the "Select a task sequence" page with this deployment
-              --unattended       never prompt: exit 4 when a choice would be needed
+              --unattended       never prompt: exit 4 when a choice would be needed (an unattended medium implies it)
               --pre-download     run nothing: pre-cache (download and verify) the content of offered Available
                                  deployments with "Pre-download content" set, for a later run (rule 16)
   Run:        --target DIR       where the task sequence runs (packages, os/, _SMSTSLog/smsts.log)
@@ -32,13 +40,16 @@ export const CLIENT_USAGE = `usage: pxepoint client --target DIR (--vars FILE | 
               --verbose          echo every log line to stderr
               --json             one JSON result on stdout instead of progress lines
   Exit codes: 0 succeeded, 1 a step failed, 2 usage, 3 no task sequence available (rule 60),
-              4 a choice was needed and not made, 5 the site refused or could not be reached`;
+              4 a choice was needed and not made, 5 the site refused or could not be reached,
+              6 the medium cannot be used (password, blocked, certificate, dates, tampered),
+              7 the medium's prestart command failed`;
 
 const OPTIONS = {
   site: { type: 'string' }, mac: { type: 'string', multiple: true }, guid: { type: 'string' }, arch: { type: 'string' },
   boot: { type: 'string' }, token: { type: 'string' }, 'client-key': { type: 'string' }, vars: { type: 'string' },
   var: { type: 'string', multiple: true }, target: { type: 'string' }, select: { type: 'string' }, unattended: { type: 'boolean' },
   'pre-download': { type: 'boolean' },
+  media: { type: 'string' }, 'password-file': { type: 'string' }, 'prestart-timeout': { type: 'string' },
   'command-timeout': { type: 'string' }, 'api-timeout': { type: 'string' }, verbose: { type: 'boolean' },
 } as const;
 
@@ -94,7 +105,39 @@ function stdinAsker(prompt: (text: string) => void): { ask: AskLine; close(): vo
 
 const MARK: Record<StepRecord['result'], string> = { succeeded: 'ok', failed: 'FAILED', 'failed-ignored': 'failed, continued', skipped: 'skipped', 'not-run': 'not run' };
 
-function printSummary(r: ClientSessionResult, write: (t: string) => void): void {
+/**
+ * The media password from a terminal without echoing it; on a pipe (tests,
+ * scripts) the asker reads the next line. Only ever called when a medium needs it.
+ */
+function passwordAsker(fallback: AskLine): AskLine {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return fallback;
+  return (question) => new Promise((resolve) => {
+    process.stderr.write(question);
+    const stdin = process.stdin;
+    let line = '';
+    const done = (value: string | null): void => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      resolve(value);
+    };
+    const onData = (b: Buffer): void => {
+      for (const ch of b.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done(line);
+        if (ch === '\u0003' || ch === '\u0004') return done(null); // Ctrl-C, Ctrl-D
+        if (ch === '\u007f' || ch === '\b') line = line.slice(0, -1);
+        else line += ch;
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on('data', onData);
+  });
+}
+
+function printSummary(r: ClientSessionResult | MediaRunResult, write: (t: string) => void): void {
+  if ('media' in r && r.media) write(`medium ${r.media.mediaId} (${r.media.type}${r.media.siteUrl ? `, site ${r.media.siteUrl}` : ''})\n`);
   if (r.run) {
     const run = r.run;
     write(`${run.succeeded ? 'succeeded' : 'FAILED'}: ${run.deploymentId} ${run.taskSequenceName} (${run.steps.filter((s) => s.result === 'succeeded').length}/${run.steps.length} steps)\n`);
@@ -132,22 +175,35 @@ export async function clientCommand(argv: string[]): Promise<number> {
     ...((str(values, 'client-key') ?? process.env.PXEPOINT_CLIENT_KEY) ? { clientKey: (str(values, 'client-key') ?? process.env.PXEPOINT_CLIENT_KEY)! } : {}),
     variables: variables(values) ?? [],
   };
+  const mediaPath = str(values, 'media');
+  if (mediaPath !== undefined) return mediaCommand(values, mediaPath, target, flags, json, secs);
+
+  // Progress to stdout for people; with --json it goes to stderr so stdout stays one JSON document.
+  const human = (t: string): void => void (json ? process.stderr : process.stdout).write(t);
+  const asker = stdinAsker(human); // one reader of stdin for the PXE password and the selection page
   let identity: ClientIdentity;
   try {
     const file = str(values, 'vars');
-    identity = file !== undefined ? identityFromVariablesFile(file, flags) : identityFromFlags(flags);
+    // Rules 73/115: a sealed variables file needs the PXE password: --password-file, PXEPOINT_PXE_PASSWORD, else asked (no echo on a terminal).
+    let text = '';
+    try { text = file === undefined ? '' : readFileSync(file, 'utf8'); } catch { /* identityFromVariablesFile says why */ }
+    const pwFile = str(values, 'password-file');
+    const pxePassword = await pxePasswordFor(text, { ...(pwFile !== undefined ? { passwordFile: pwFile } : {}), env: process.env[PXE_PASSWORD_ENV] ?? '', ask: passwordAsker(asker.ask) });
+    identity = file !== undefined ? identityFromVariablesFile(file, flags, pxePassword) : identityFromFlags(flags);
   } catch (e) {
+    asker.close();
     const own: string[] = [REFERENCE_CLIENT_ERRORS.identity, REFERENCE_CLIENT_ERRORS.varsFile, REFERENCE_CLIENT_ERRORS.mediaNotSupported];
     if (isPxeError(e) && own.includes(e.code)) {
       process.stderr.write(`pxepoint client: ${e.message} [${e.code}]\n\n${CLIENT_USAGE}\n`);
       return EXIT.usage;
     }
+    if (isPxeError(e) && (e.code === MEDIA_ERRORS.passwordRequired || e.code === MEDIA_ERRORS.wrongPassword)) {
+      process.stderr.write(`pxepoint client: ${e.message} [${e.code}]\n`);
+      return EXIT.media; // 6: cannot be used (password)
+    }
     throw e;
   }
 
-  // Progress to stdout for people; with --json it goes to stderr so stdout stays one JSON document.
-  const human = (t: string): void => void (json ? process.stderr : process.stdout).write(t);
-  const asker = stdinAsker(human);
   try {
     const result = await runClientSession({
       identity,
@@ -160,6 +216,46 @@ export async function clientCommand(argv: string[]): Promise<number> {
       ...(flag(values, 'verbose') ? { echoLog: (level: string, text: string) => void process.stderr.write(`${level}: ${text}\n`) } : {}),
       commandTimeoutMs: secs('command-timeout', 3600),
       apiTimeoutMs: secs('api-timeout', 15),
+      onStep: (s) => human(`  [${MARK[s.result]}] ${s.index} ${s.name}: ${s.message}\n`),
+    });
+    if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    else printSummary(result, human);
+    if (result.exitCode !== EXIT.ok && !result.run && json) process.stderr.write(`pxepoint client: ${result.message}\n`);
+    return result.exitCode;
+  } finally {
+    asker.close();
+  }
+}
+
+/** `pxepoint client --media PATH …`: bootable or stand-alone media (client/media.ts). */
+async function mediaCommand(
+  values: Values, mediaPath: string, target: string, flags: IdentityFlags, json: boolean, secs: (k: string, fallback: number) => number,
+): Promise<number> {
+  for (const k of ['vars', 'token', 'client-key', 'pre-download']) {
+    if (values[k] !== undefined) throw usageError(`--${k} does not go with --media: the medium carries its own identity and credential`, CLIENT_USAGE);
+  }
+  const boot = str(values, 'boot');
+  if (boot !== undefined && boot !== 'media') throw usageError(`--boot ${boot} does not go with --media (a medium boots as media)`, CLIENT_USAGE);
+  const human = (t: string): void => void (json ? process.stderr : process.stdout).write(t);
+  const asker = stdinAsker(human);
+  const passwordFile = str(values, 'password-file');
+  const envPassword = process.env[MEDIA_PASSWORD_ENV];
+  try {
+    const result = await runFromMedia({
+      mediaPath,
+      targetDir: target,
+      flags: { ...flags, clientKey: undefined },
+      ...(passwordFile !== undefined ? { passwordFile } : {}),
+      ...(envPassword !== undefined ? { password: envPassword } : {}),
+      askPassword: passwordAsker(asker.ask),
+      ...(str(values, 'select') !== undefined ? { select: str(values, 'select')! } : {}),
+      unattended: flag(values, 'unattended') === true,
+      ask: asker.ask,
+      write: human,
+      ...(flag(values, 'verbose') ? { echoLog: (level: string, text: string) => void process.stderr.write(`${level}: ${text}\n`) } : {}),
+      commandTimeoutMs: secs('command-timeout', 3600),
+      apiTimeoutMs: secs('api-timeout', 15),
+      prestartTimeoutMs: secs('prestart-timeout', 600),
       onStep: (s) => human(`  [${MARK[s.result]}] ${s.index} ${s.name}: ${s.message}\n`),
     });
     if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -2,6 +2,7 @@
 import { flag, int, parse, str, usageError } from '../args.js';
 import { openContext } from '../context.js';
 import { message, record, table } from '../output.js';
+import { pxePasswordCommand } from './pxe-password.js';
 
 const CLEAR_USAGE = `usage: pxepoint clear-pxe --device DEVICE_ID | --collection COLLECTION_ID
   "Clear Required PXE Deployments" (rule 40): the device(s) receive their required PXE deployment again.`;
@@ -24,10 +25,12 @@ export async function clearPxeCommand(argv: string[]): Promise<number> {
 
 const SETTINGS_USAGE = `usage: pxepoint settings get
        pxepoint settings set [--site-name NAME] [--default-size N] [--maximum-size N] [--site-systems block|warn]
+       pxepoint settings pxe-password set|clear|show   (rules 47/73; see pxepoint settings pxe-password --help)
   Deployment verification (rule 131): default size 100 (0 = ignore), maximum size 0 (= ignore; else > default size).`;
 
 export async function settingsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'pxe-password') return pxePasswordCommand(rest);
   const { values } = parse(rest, { 'site-name': { type: 'string' }, 'default-size': { type: 'string' }, 'maximum-size': { type: 'string' }, 'site-systems': { type: 'string' } }, SETTINGS_USAGE);
   if (values.help || !sub) return (process.stdout.write(SETTINGS_USAGE + '\n'), sub ? 0 : 2);
   const ctx = await openContext(values);

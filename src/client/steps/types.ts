@@ -4,15 +4,24 @@
  */
 import type { PolicyDeployment, PolicyPackage, PolicyStep } from '../../policy/client-api.js';
 import type { ClientState } from '../../site/model.js';
-import type { ContentCache, DownloadSettings } from '../content.js';
+import type { DownloadSettings, PackageResult } from '../content.js';
 import type { TaskSequenceEnvironment } from '../environment.js';
 import type { RunLog } from '../log.js';
+
+/**
+ * Where a step's package content comes from: the network (content.ts
+ * ContentCache) or, on stand-alone media, the medium itself (client/standalone.ts,
+ * rule 118). Either way a package is verified before a step uses it.
+ */
+export interface PackageSource {
+  ensure(pkg: PolicyPackage, settings: DownloadSettings): Promise<PackageResult>;
+}
 
 export interface StepContext {
   targetDir: string;
   deployment: PolicyDeployment;
   env: TaskSequenceEnvironment;
-  content: ContentCache;
+  content: PackageSource;
   log: RunLog;
   /** Download settings for this step; `accessDirectly` skips verification (rule 117). */
   downloadSettings(accessDirectly: boolean): DownloadSettings;

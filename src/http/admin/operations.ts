@@ -6,6 +6,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { SiteService } from '../../app/site-service.js';
 import { clearPxeBody, siteSettingsUpdate } from '../../app/schemas.js';
+import { clearPxePassword, pxePasswordStatus, setPxePassword } from '../../app/pxe-password.js';
+import { MAX_PXE_PASSWORD_LENGTH } from '../../pxe/pxe-password.js';
 import type { MessageKind } from '../../site/model.js';
 import { actorOf } from '../auth.js';
 import { anObject, idParams, listOf, responses } from './route-schemas.js';
@@ -32,7 +34,20 @@ type MessagesRoute = {
   Querystring: { kind?: MessageKind; deviceId?: string; deploymentId?: string; afterId?: number; limit?: number };
 };
 
-export const operationRoutes: FastifyPluginAsync<{ service: SiteService }> = async (app, { service }) => {
+/**
+ * PUT /api/settings/pxe-password (rules 47, 73): write-only. The password is never
+ * echoed, stored or logged — the body member is `password`, which the HTTP logger
+ * redacts (app.ts REDACT_PATHS), and only its scrypt-derived key is stored.
+ */
+const pxePasswordBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['password'],
+  properties: { password: { type: 'string', minLength: 1, maxLength: MAX_PXE_PASSWORD_LENGTH * 2, writeOnly: true, description: 'the PXE password (write-only; never returned or logged)' } },
+} as const;
+const pxePasswordReply = anObject('passwordSet; kdf (the scrypt cost, never the salt or key); problem when the stored key is unusable');
+
+export const operationRoutes: FastifyPluginAsync<{ service: SiteService; dataDir?: string }> = async (app, { service, dataDir }) => {
   app.post('/clear-pxe', {
     schema: {
       tags: ['operations'],
@@ -81,6 +96,27 @@ export const operationRoutes: FastifyPluginAsync<{ service: SiteService }> = asy
       response: responses({ 200: anObject('the changed settings') }, [400, 422]),
     },
   }, (req) => service.updateSettings(req.body, actorOf(req)));
+
+  if (dataDir !== undefined) {
+    // Rules 47/73: the PXE password (src/pxe/pxe-password.ts; docs/pxe.md "PXE password").
+    app.get('/settings/pxe-password', {
+      schema: { tags: ['settings'], summary: 'Whether a PXE password is set', response: responses({ 200: pxePasswordReply }) },
+    }, () => pxePasswordStatus(dataDir));
+
+    app.put<{ Body: { password: string } }>('/settings/pxe-password', {
+      schema: {
+        tags: ['settings'],
+        summary: 'Set or change the PXE password',
+        description: 'With a PXE password, every per-boot PXE variables file (boot token and variables) is served sealed: only the password opens it. Only a key derived from the password (scrypt) is stored; the password is never returned or logged.',
+        body: pxePasswordBody,
+        response: responses({ 200: pxePasswordReply }, [400]),
+      },
+    }, (req) => setPxePassword(service.repo, dataDir, req.body.password, actorOf(req)));
+
+    app.delete('/settings/pxe-password', {
+      schema: { tags: ['settings'], summary: 'Clear the PXE password (variables files are served in the clear again)', response: responses({ 200: anObject('passwordSet: false; cleared: whether one was set') }) },
+    }, (req) => clearPxePassword(service.repo, dataDir, actorOf(req)));
+  }
 
   app.get<MessagesRoute>('/messages', {
     schema: {

@@ -7,6 +7,8 @@ export const BOOT_ERRORS = {
   badPath: 'PXE_ERR_BOOT_BAD_PATH',
   badStep: 'PXE_ERR_BOOT_BAD_STEP',
   rangeNotSatisfiable: 'PXE_ERR_BOOT_RANGE',
+  /** The file exists but cannot be served now (a PXE password key file that cannot be used). */
+  unavailable: 'PXE_ERR_BOOT_UNAVAILABLE',
 } as const;
 
 export const bootNotFound = (message: string): PxeError => new PxeError(BOOT_ERRORS.notFound, message, 404);

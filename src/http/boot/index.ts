@@ -6,6 +6,7 @@
  *   GET /boot/vars/<name>                its variables file (unguessable name, bound address)
  *   GET /boot/callback/<mac>?step=…      progress reports from the script (timeline, e2e tests)
  *   GET /boot/files/*                    the boot files root (chain loaders, boot images)
+ *   GET /boot/media/<id>/start.cfg       a boot medium's GRUB announces itself (media.ts, issue 7)
  *
  * Every request is published as an `http.boot` event (the boot timeline
  * subscribes). Replies are never cached: they are per boot.
@@ -13,6 +14,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { publish } from '../../events.js';
 import type { BootSessions } from '../../pxe/boot-sessions.js';
+import type { PxePasswordLookup } from '../../pxe/pxe-password.js';
 import { scriptFile, variablesFile, type BootFileResult } from '../../pxe/boot-files.js';
 import { CALLBACK_STEPS, chainLoader, type BootImageLoader, type CallbackStep } from '../../pxe/ipxe-script.js';
 import { wimbootLoader } from '../../winpe/wimboot.js';
@@ -20,6 +22,7 @@ import { parseMac } from '../../site/identifiers.js';
 import { PxeError } from '../../errors.js';
 import { BOOT_ERRORS, bootForbidden, bootNotFound } from './errors.js';
 import { registerBootFiles } from './files.js';
+import { mediaBootRoutes, type MediaBootRouteOptions } from './media.js';
 import { baseUrlOf, clientAddress } from './request-ip.js';
 
 export interface BootHttpOptions {
@@ -36,6 +39,10 @@ export interface BootHttpOptions {
   loaders?: readonly BootImageLoader[];
   /** Rule 47/73: tell the client a PXE password is required. */
   passwordSet?: boolean;
+  /** Rules 47/73/100: the PXE password state (pxe/pxe-password.ts); with a password set, variables files are served sealed. */
+  pxePassword?: PxePasswordLookup;
+  /** Issue 7: the boot media announce route (/boot/media/<id>/start.cfg); omitted: not served. */
+  media?: MediaBootRouteOptions;
 }
 
 type MacRoute = { Params: { mac: string } };
@@ -52,6 +59,7 @@ export const bootRoutes: FastifyPluginAsync<BootHttpOptions> = async (app, opts)
 
   const answer = (result: BootFileResult, what: string): { body: string; type: string } => {
     if (result.ok) return { body: result.body, type: result.contentType };
+    if (result.status === 503) throw new PxeError(BOOT_ERRORS.unavailable, `${what}: ${result.reason}`, 503);
     throw result.status === 403 ? bootForbidden(result.reason) : bootNotFound(`${what}: ${result.reason}`);
   };
 
@@ -81,9 +89,16 @@ export const bootRoutes: FastifyPluginAsync<BootHttpOptions> = async (app, opts)
     const result = variablesFile(sessions, req.params.name, ip, {
       siteUrl: opts.siteUrl ?? opts.baseUrl ?? baseUrlOf(req),
       ...(opts.passwordSet !== undefined ? { passwordSet: opts.passwordSet } : {}),
+      ...(opts.pxePassword !== undefined ? { pxePassword: opts.pxePassword } : {}),
     });
     // The name is a secret: the event carries the session, never the path.
     publish('http.boot', { kind: 'variables', ip, mac: result.session?.mac ?? sessions.byIp(ip)?.mac ?? null, status: result.ok ? 200 : result.status, session: result.session?.id ?? null });
+    if (!result.ok && result.status === 503) {
+      // A PXE password key file that cannot be used (pxe/pxe-password.ts): refuse, never the clear file.
+      req.log.warn(result.reason);
+      const e = new PxeError(BOOT_ERRORS.unavailable, `variables file: ${result.reason}`, 503);
+      return reply.code(503).header('cache-control', noStore).type('application/json; charset=utf-8').send(e.toJSON());
+    }
     const { body, type } = answer(result, 'variables file');
     return reply.header('cache-control', noStore).type(type).send(body);
   });
@@ -108,4 +123,5 @@ export const bootRoutes: FastifyPluginAsync<BootHttpOptions> = async (app, opts)
   });
 
   if (opts.filesRoot) registerBootFiles(app, opts.filesRoot, sessions);
+  if (opts.media) await app.register(mediaBootRoutes, opts.media);
 };

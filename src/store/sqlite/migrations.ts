@@ -202,6 +202,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX dp_package_state_package ON dp_package_state (package_id);
     `,
   },
+  {
+    version: 6,
+    name: 'boot media',
+    // Boot media the builder made (src/app/media-service.ts, issue 7, rules 101–103):
+    // the MediaRecord as JSON (never the secret, only its SHA-256) plus side columns
+    // for listing and for what an administrator filters on.
+    up: `
+      CREATE TABLE media (
+        id TEXT PRIMARY KEY NOT NULL,
+        doc TEXT NOT NULL,
+        type TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        blocked INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX media_created ON media (created_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -102,6 +102,12 @@ function bindRepository(t: SiteTables, scope: Scope): SiteRepository {
       listDpStates: (query) => run(() => t.content.listDpStates(query)),
       removeDpState: (dpId, packageId) => run(() => t.content.removeDpState(dpId, packageId)),
     },
+    media: {
+      list: () => run(() => t.media.list()),
+      get: (id) => run(() => t.media.get(id)),
+      insert: (record) => run(() => t.media.insert(record)),
+      update: (record) => run(() => t.media.update(record)),
+    },
     getSettings: () => run(() => t.settings.get()),
     putSettings: (settings: SiteSettings) => run(() => t.settings.put(settings)),
     nextSequence: (kind: IdKind) => run(() => t.sequences.next(kind)),

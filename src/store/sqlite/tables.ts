@@ -17,6 +17,7 @@ import { BootTokenTable, ClientKeyTable, SessionTable } from './credential-table
 import { DeviceTable } from './device-table.js';
 import { EntityTable } from './entity-table.js';
 import { LeaseTable } from './lease-table.js';
+import { MediaTable } from './media-table.js';
 import { BootEventTable } from './boot-event-table.js';
 import { SequenceTable } from './sequence-table.js';
 import { SettingsTable } from './settings-table.js';
@@ -45,6 +46,7 @@ export interface SiteTables {
   leases: LeaseTable;
   bootEvents: BootEventTable;
   content: ContentTable;
+  media: MediaTable;
 }
 
 /** `kind` is the CLI noun, used in "list them with `pxepoint <kind> list`". */
@@ -71,5 +73,6 @@ export function prepareTables(db: Database.Database): SiteTables {
     leases: new LeaseTable(db),
     bootEvents: new BootEventTable(db),
     content: new ContentTable(db),
+    media: new MediaTable(db),
   };
 }

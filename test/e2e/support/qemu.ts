@@ -47,6 +47,8 @@ export interface GuestSpec {
   /** Name for the log files (default `<firmware>-<mac>`). */
   name?: string;
   memoryMb?: number;
+  /** Boot from this ISO image (boot media) instead of the network; the NIC stays attached. */
+  cdrom?: string;
 }
 
 export interface Guest {
@@ -89,7 +91,8 @@ export function qemuArgs(lan: TestLan, spec: GuestSpec, dir: string, name: strin
     const sercon = join(dir, 'sercon-port.bin');
     writeFileSync(sercon, Buffer.from([0xf8, 0x03]));
     args.push('-fw_cfg', `name=etc/sercon-port,file=${sercon}`);
-    args.push('-device', `e1000,netdev=n0,mac=${spec.mac},romfile=${BIOS_NIC_ROM}`);
+    // Booting media: no PXE option ROM, so a failed CD boot cannot fall through to the network.
+    args.push('-device', `e1000,netdev=n0,mac=${spec.mac},romfile=${spec.cdrom ? '' : BIOS_NIC_ROM}`);
   } else {
     const ovmf = findOvmf();
     if (!ovmf) throw new Error(`OVMF not found in ${OVMF_DIRS.join(', ')} (Debian package: ovmf)`);
@@ -102,7 +105,14 @@ export function qemuArgs(lan: TestLan, spec: GuestSpec, dir: string, name: strin
     // romfile= (empty): no iPXE option ROM, OVMF's own virtio-net driver and PXE stack.
     args.push('-device', `virtio-net-pci,netdev=n0,mac=${spec.mac},romfile=`);
   }
-  args.push('-boot', 'n');
+  if (spec.cdrom) {
+    // Boot media (issue 7): the ISO on the first IDE CD drive, booted first; the NIC is still
+    // there for what the medium does on the network.
+    args.push('-drive', `file=${spec.cdrom},media=cdrom,readonly=on,format=raw`);
+    args.push('-boot', 'order=d');
+  } else {
+    args.push('-boot', 'n');
+  }
   return args;
 }
 
