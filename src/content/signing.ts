@@ -6,8 +6,9 @@
  * so a verifier can tell "signed by another site" from "tampered".
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { chmodSync, mkdirSync, openSync, closeSync, writeSync, fsyncSync, readFileSync, renameSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../fs-atomic.js';
 import { bodyOf, canonicalJson } from './manifest.js';
 import type { ContentManifest, ContentManifestBody } from './types.js';
 
@@ -25,19 +26,6 @@ export function keyIdOf(publicKeyPem: string): string {
   return createHash('sha256').update(der).digest('hex').slice(0, 16);
 }
 
-function writeAtomic(file: string, data: string, mode: number): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  chmodSync(tmp, mode);
-  renameSync(tmp, file);
-}
-
 /**
  * The site's signing key from `<dataDir>/keys/`, generated on first use. Two
  * processes racing on a fresh directory: each renames a complete file into place
@@ -50,11 +38,11 @@ export function loadOrCreateSiteKey(dataDir: string): SiteKey {
   const pubFile = join(dir, PUBLIC_KEY_FILE);
   if (!existsSync(privFile)) {
     const { privateKey } = generateKeyPairSync('ed25519');
-    writeAtomic(privFile, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
+    writeFileAtomicSync(privFile, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
   }
   const privateKey = createPrivateKey(readFileSync(privFile, 'utf8'));
   const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }) as string;
-  if (!existsSync(pubFile) || readFileSync(pubFile, 'utf8') !== publicKeyPem) writeAtomic(pubFile, publicKeyPem, 0o644);
+  if (!existsSync(pubFile) || readFileSync(pubFile, 'utf8') !== publicKeyPem) writeFileAtomicSync(pubFile, publicKeyPem, 0o644);
   return { privateKey, publicKeyPem, keyId: keyIdOf(publicKeyPem) };
 }
 

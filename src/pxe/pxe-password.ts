@@ -23,9 +23,10 @@
  * clear token because the key file broke).
  */
 import { randomBytes, scrypt as scryptCb } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { invalid } from '../errors.js';
+import { writeFileAtomicSync } from '../fs-atomic.js';
 import { DEFAULT_SCRYPT, derivedSealKeyProblem, passwordBytes, scryptParamsProblem, type DerivedSealKey } from '../media/seal.js';
 import type { ScryptParams } from '../media/types.js';
 
@@ -79,20 +80,6 @@ export async function derivePxeKey(password: string, params: ScryptParams = DEFA
 /** Bumped by every write/remove in this process: sources here see the change at once. */
 let localGeneration = 0;
 
-function writeAtomic(file: string, data: string, mode: number): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fd = openSync(tmp, 'wx', mode);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  chmodSync(tmp, mode);
-  renameSync(tmp, file);
-}
-
 /** Stores the derived key (never the password) as <dataDir>/keys/pxe-password.json, 0600, atomically. */
 export function writePxePasswordKey(dataDir: string, derived: DerivedSealKey): void {
   const problem = derivedSealKeyProblem(derived);
@@ -102,7 +89,9 @@ export function writePxePasswordKey(dataDir: string, derived: DerivedSealKey): v
     kdf: { name: 'scrypt', salt: derived.salt.toString('base64'), N: derived.params.N, r: derived.params.r, p: derived.params.p },
     key: derived.key.toString('base64'),
   };
-  writeAtomic(pxePasswordPath(dataDir), JSON.stringify(doc, null, 2) + '\n', 0o600);
+  const file = pxePasswordPath(dataDir);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileAtomicSync(file, JSON.stringify(doc, null, 2) + '\n', 0o600);
   localGeneration++;
 }
 

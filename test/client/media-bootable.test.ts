@@ -7,13 +7,13 @@
  * media variables.
  */
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runFromMedia, type MediaRunOptions } from '../../src/client/media.js';
 import { EXIT } from '../../src/client/select.js';
 import { REFERENCE_CLIENT_ERRORS } from '../../src/client/error-codes.js';
 import { MEDIA_ERRORS } from '../../src/media/types.js';
+import { closedPort } from '../support/closed-port.js';
 import { deployment, policy, step, startFakeSite, tempDir, type FakeSite } from './helpers.js';
 import { writeMediaFixture, type MediaFixtureOptions } from './support/media-fixture.js';
 
@@ -39,14 +39,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 const bootable = (extra: Partial<MediaFixtureOptions> = {}): ReturnType<typeof writeMediaFixture> =>
   writeMediaFixture({ type: 'bootable', siteUrls: [site.url], ...extra });

@@ -6,26 +6,18 @@
  * (support/media-fixture.ts).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runFromMedia } from '../../src/client/media.js';
 import { EXIT } from '../../src/client/select.js';
 import { MEDIA_ERRORS, MEDIA_PATHS, mediaContentDir } from '../../src/media/types.js';
+import { closedPort } from '../support/closed-port.js';
 import { tempDir } from './helpers.js';
 import { mediaStep, writeMediaFixture, type MediaFixtureOptions } from './support/media-fixture.js';
 
 const DAY = 24 * 3600_000;
 const isoAt = (t: number): string => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-/** A port on 127.0.0.1 with nothing listening (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** The stand-alone task sequence the cases run: a package, a command that reads it, an image, a variable. */
 function standalone(extra: Partial<MediaFixtureOptions> = {}): MediaFixtureOptions {

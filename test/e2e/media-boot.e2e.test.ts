@@ -30,6 +30,7 @@ import { describeE2e, missingPrerequisites } from './support/prereq.js';
 import { prepareSite, pxepointCli, REPO_ROOT, startPxepoint, type Machine, type Pxepoint, type SiteIds } from './support/pxepoint.js';
 import { waitFor } from './support/proc.js';
 import { bootGuest, consoleTail, IPXE_DIR, type Guest } from './support/qemu.js';
+import { importStandInWinPe } from './support/winpe-standin.js';
 
 const BOOT_LIMIT_MS = Number(process.env.PXP_E2E_BOOT_LIMIT_MS ?? 120_000);
 const MACHINES = {
@@ -83,21 +84,7 @@ describeE2e('Boot media: built, read back, booted under OVMF and SeaBIOS, run un
 
     // A stand-in WinPE image imported like a real one; the stand-in wimboot is iPXE's
     // ipxe.lkrn, a real Linux-format kernel that GRUB's linux16 starts under BIOS.
-    const tree = join(lan.workDir, 'winpe-tree');
-    for (const [rel, text] of Object.entries({
-      'Windows/System32/boot/winload.exe': 'MZ stand-in winload.exe',
-      'Windows/System32/boot/winload.efi': 'MZ stand-in winload.efi',
-      'Windows/Boot/EFI/bootmgfw.efi': 'MZ stand-in bootmgfw.efi',
-      'Windows/Boot/PXE/bootmgr.exe': 'MZ stand-in bootmgr.exe',
-      'Windows/Boot/PXE/pxeboot.n12': 'stand-in pxeboot.n12',
-      'Windows/Boot/DVD/PCAT/boot.sdi': 'stand-in boot.sdi '.repeat(1000),
-    })) {
-      mkdirSync(dirname(join(tree, rel)), { recursive: true });
-      writeFileSync(join(tree, rel), text);
-    }
-    const wim = join(lan.workDir, 'standin.wim');
-    execFileSync('wimlib-imagex', ['capture', tree, wim, 'Microsoft Windows PE (e2e stand-in)', '--boot'], { stdio: 'ignore' });
-    pxepointCli(dataDir, ['bootimage', 'import', '--id', site.bootImageId, '--arch', 'x64', '--wim', wim, '--root', tftpRoot]);
+    importStandInWinPe({ workDir: lan.workDir, dataDir, bootImageId: site.bootImageId, tftpRoot });
     copyFileSync(join(IPXE_DIR, 'ipxe.lkrn'), join(tftpRoot, 'boot', 'wimboot'));
 
     pxe = await startPxepoint(lan, {

@@ -24,21 +24,21 @@
  * size in the import manifest (images/<id>/winpe.json), and the files on disk
  * still have the manifest's SHA-256 (the bytes served are those files).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { readManifest, verifyManifest } from '../../src/winpe/import.js';
 import { wimbootFiles } from '../../src/winpe/wimboot.js';
 import { createLan, hasCommand, type TestLan } from './support/netns.js';
 import { makeTftpRoot, startRadvd } from './support/peers.js';
 import { describeE2e, missingPrerequisites } from './support/prereq.js';
-import { pxepointCli, prepareSite, startPxepoint, type Machine, type Pxepoint, type SiteIds } from './support/pxepoint.js';
+import { prepareSite, startPxepoint, type Machine, type Pxepoint, type SiteIds } from './support/pxepoint.js';
 import { waitFor } from './support/proc.js';
 import { startCapture } from './support/capture.js';
 import { httpExchanges } from './support/http-capture.js';
 import { PXE_VARS } from '../../src/client/identity.js';
 import { bootGuest, consoleTail, macDashes, type Firmware } from './support/qemu.js';
+import { importStandInWinPe } from './support/winpe-standin.js';
 
 const BOOT_LIMIT_MS = Number(process.env.PXP_E2E_BOOT_LIMIT_MS ?? 120_000);
 const MACHINES: Record<Firmware, Machine> = {
@@ -69,21 +69,7 @@ describeE2e('WinPE over iPXE + wimboot: the script fetches exactly the wimboot f
     bootImageId = site.bootImageId;
 
     // A stand-in WinPE image, imported like a real one (BIOS programs included).
-    const tree = join(lan.workDir, 'winpe-tree');
-    for (const [rel, text] of Object.entries({
-      'Windows/System32/boot/winload.exe': 'MZ stand-in winload.exe',
-      'Windows/System32/boot/winload.efi': 'MZ stand-in winload.efi',
-      'Windows/Boot/EFI/bootmgfw.efi': 'MZ stand-in bootmgfw.efi',
-      'Windows/Boot/PXE/bootmgr.exe': 'MZ stand-in bootmgr.exe',
-      'Windows/Boot/PXE/pxeboot.n12': 'stand-in pxeboot.n12',
-      'Windows/Boot/DVD/PCAT/boot.sdi': 'stand-in boot.sdi '.repeat(1000),
-    })) {
-      mkdirSync(dirname(join(tree, rel)), { recursive: true });
-      writeFileSync(join(tree, rel), text);
-    }
-    const wim = join(lan.workDir, 'standin.wim');
-    execFileSync('wimlib-imagex', ['capture', tree, wim, 'Microsoft Windows PE (e2e stand-in)', '--boot'], { stdio: 'ignore' });
-    pxepointCli(dataDir, ['bootimage', 'import', '--id', bootImageId, '--arch', 'x64', '--wim', wim, '--root', tftpRoot, '--ramdisk-block-size', '1456', '--ramdisk-window-size', '8']);
+    importStandInWinPe({ workDir: lan.workDir, dataDir, bootImageId, tftpRoot, importFlags: ['--ramdisk-block-size', '1456', '--ramdisk-window-size', '8'] });
     // The stand-in for wimboot: an iPXE script (see the header).
     writeFileSync(join(tftpRoot, 'boot', 'wimboot'), `#!ipxe\necho ${STAND_IN_MARKER}\nimgstat\n`);
 

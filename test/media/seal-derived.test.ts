@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isPxeError } from '../../src/errors.js';
+import { pxeErrorCode } from '../support/pxe-error-code.js';
 import { DEFAULT_SCRYPT, SEAL_PURPOSES, deriveSealKey, derivedSealKeyProblem, isPasswordSealed, openPayload, sealPayload, sealPayloadWithKey, type DerivedSealKey } from '../../src/media/seal.js';
 import { MEDIA_ERRORS } from '../../src/media/types.js';
 import { derivePxeKey } from '../../src/pxe/pxe-password.js';
@@ -19,16 +19,6 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 const payload = { variables: [{ name: 'SMSTSSiteURL', value: 'http://10.77.0.2:8080' }, { name: '_PXPBootToken', value: 'pxpbt_SECRET-token' }] };
 const opts = (mediaId = 'tok-1') => ({ purpose: 'pxe-variables' as const, mediaId, sitePublicKey: '' });
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (isPxeError(e)) return e.code;
-    throw e;
-  }
-  return 'ok';
-}
 
 describe('deriveSealKey + sealPayloadWithKey (rule 100: only the password opens the file)', () => {
   const derived = deriveSealKey('correct horse', FAST);
@@ -53,9 +43,9 @@ describe('deriveSealKey + sealPayloadWithKey (rule 100: only the password opens 
     expect(text).not.toContain(Buffer.from('pxpbt_SECRET').toString('base64').slice(0, 8));
     expect(isPasswordSealed(bytes)).toBe(true);
     expect(openPayload(bytes, { ...opts(), password: 'correct horse' })).toEqual(payload);
-    expect(codeOf(() => openPayload(bytes, { ...opts(), password: 'correct horsE' }))).toBe(MEDIA_ERRORS.wrongPassword);
-    expect(codeOf(() => openPayload(bytes, { ...opts(), password: null }))).toBe(MEDIA_ERRORS.passwordRequired);
-    expect(codeOf(() => openPayload(bytes, { ...opts(), password: '' }))).toBe(MEDIA_ERRORS.passwordRequired);
+    expect(pxeErrorCode(() => openPayload(bytes, { ...opts(), password: 'correct horsE' }))).toBe(MEDIA_ERRORS.wrongPassword);
+    expect(pxeErrorCode(() => openPayload(bytes, { ...opts(), password: null }))).toBe(MEDIA_ERRORS.passwordRequired);
+    expect(pxeErrorCode(() => openPayload(bytes, { ...opts(), password: '' }))).toBe(MEDIA_ERRORS.passwordRequired);
   });
 
   it('exactly the file format of sealPayload with a password (same members, kdf with the derived salt)', () => {
@@ -83,11 +73,11 @@ describe('deriveSealKey + sealPayloadWithKey (rule 100: only the password opens 
 
   it('the mediaId (the boot token id) binds the file: another id or a relabelled header does not open', () => {
     const bytes = sealPayloadWithKey(payload, { purpose: 'pxe-variables', mediaId: 'tok-1', derived });
-    expect(codeOf(() => openPayload(bytes, { ...opts('tok-2'), password: 'correct horse' }))).toBe(MEDIA_ERRORS.format);
+    expect(pxeErrorCode(() => openPayload(bytes, { ...opts('tok-2'), password: 'correct horse' }))).toBe(MEDIA_ERRORS.format);
     const relabelled = Buffer.from(JSON.stringify({ ...JSON.parse(bytes.toString('utf8')), mediaId: 'tok-2' }));
-    expect(codeOf(() => openPayload(relabelled, { ...opts('tok-2'), password: 'correct horse' }))).toBe(MEDIA_ERRORS.wrongPassword);
+    expect(pxeErrorCode(() => openPayload(relabelled, { ...opts('tok-2'), password: 'correct horse' }))).toBe(MEDIA_ERRORS.wrongPassword);
     // A PXE variables file is not a media variables file, and the other way round.
-    expect(codeOf(() => openPayload(bytes, { ...opts(), purpose: 'variables', password: 'correct horse' }))).toBe(MEDIA_ERRORS.format);
+    expect(pxeErrorCode(() => openPayload(bytes, { ...opts(), purpose: 'variables', password: 'correct horse' }))).toBe(MEDIA_ERRORS.format);
   });
 
   it('refuses unusable keys and options (MEDIA_ERRORS.build)', () => {
@@ -96,11 +86,11 @@ describe('deriveSealKey + sealPayloadWithKey (rule 100: only the password opens 
       ['short salt', { ...derived, salt: Buffer.alloc(4) }],
       ['hostile N', { ...derived, params: { N: 2 ** 30, r: 8, p: 1 } }],
     ];
-    for (const [, d] of bad) expect(codeOf(() => sealPayloadWithKey(payload, { purpose: 'pxe-variables', mediaId: 'tok-1', derived: d }))).toBe(MEDIA_ERRORS.build);
-    expect(codeOf(() => sealPayloadWithKey(payload, { purpose: 'pxe-variables', mediaId: '', derived }))).toBe(MEDIA_ERRORS.build);
-    expect(codeOf(() => sealPayloadWithKey(payload, { purpose: 'nope' as 'policy', mediaId: 'x', derived }))).toBe(MEDIA_ERRORS.build);
-    expect(codeOf(() => deriveSealKey('', FAST))).toBe(MEDIA_ERRORS.build);
-    expect(codeOf(() => deriveSealKey('pw', { N: 1000, r: 8, p: 1 }))).toBe(MEDIA_ERRORS.build);
+    for (const [, d] of bad) expect(pxeErrorCode(() => sealPayloadWithKey(payload, { purpose: 'pxe-variables', mediaId: 'tok-1', derived: d }))).toBe(MEDIA_ERRORS.build);
+    expect(pxeErrorCode(() => sealPayloadWithKey(payload, { purpose: 'pxe-variables', mediaId: '', derived }))).toBe(MEDIA_ERRORS.build);
+    expect(pxeErrorCode(() => sealPayloadWithKey(payload, { purpose: 'nope' as 'policy', mediaId: 'x', derived }))).toBe(MEDIA_ERRORS.build);
+    expect(pxeErrorCode(() => deriveSealKey('', FAST))).toBe(MEDIA_ERRORS.build);
+    expect(pxeErrorCode(() => deriveSealKey('pw', { N: 1000, r: 8, p: 1 }))).toBe(MEDIA_ERRORS.build);
   });
 
   it('the server\'s async derivation (derivePxeKey, off the event loop) is the same scrypt', async () => {

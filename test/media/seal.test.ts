@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyIdOf, loadOrCreateSiteKey, type SiteKey } from '../../src/content/signing.js';
-import { isPxeError } from '../../src/errors.js';
+import { pxeErrorCode } from '../support/pxe-error-code.js';
 import { DEFAULT_SCRYPT, MAX_SEALED_BYTES, isPasswordSealed, openPayload, sealPayload, type OpenOptions } from '../../src/media/seal.js';
 import { MEDIA_ERRORS, type MediaSecrets } from '../../src/media/types.js';
 
@@ -30,15 +30,6 @@ const secrets: MediaSecrets = {
 const base = { purpose: 'variables' as const, mediaId: 'PXM00001' };
 const openOpts = (o: Partial<OpenOptions> = {}): OpenOptions => ({ ...base, sitePublicKey: key.publicKeyPem, ...o });
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (isPxeError(e)) return e.code;
-    throw e;
-  }
-  return 'ok';
-}
 const edit = (bytes: Buffer, f: (o: Record<string, any>) => void): Buffer => {
   const o = JSON.parse(bytes.toString('utf8')) as Record<string, any>;
   f(o);
@@ -171,19 +162,19 @@ describe('refusals (rules 99, 100): each fails with its own code', () => {
     ['garbage: ConfigMgr-style binary', Buffer.from('0000000100000000ABCDEF', 'hex'), {}, MEDIA_ERRORS.format],
   ];
   it.each(cases)('%s', (_name, bytes, o, code) => {
-    expect(codeOf(() => openPayload(bytes, openOpts(o)))).toBe(code);
+    expect(pxeErrorCode(() => openPayload(bytes, openOpts(o)))).toBe(code);
   });
 
   it('hostile scrypt parameters are refused before any work (fast)', () => {
     const hostile = edit(locked, (o) => { o.kdf.N = 2 ** 20; o.kdf.r = 32; o.kdf.p = 16; });
     const t0 = Date.now();
-    expect(codeOf(() => openPayload(hostile, openOpts(pw)))).toBe(MEDIA_ERRORS.format);
-    expect(codeOf(() => isPasswordSealed(hostile))).toBe(MEDIA_ERRORS.format);
+    expect(pxeErrorCode(() => openPayload(hostile, openOpts(pw)))).toBe(MEDIA_ERRORS.format);
+    expect(pxeErrorCode(() => isPasswordSealed(hostile))).toBe(MEDIA_ERRORS.format);
     expect(Date.now() - t0).toBeLessThan(200);
   });
 
   it('isPasswordSealed refuses garbage with MEDIA_ERRORS.format', () => {
-    for (const g of [Buffer.from('{}'), Buffer.from('x'), edit(signed, (o) => { delete o.signature; })]) expect(codeOf(() => isPasswordSealed(g))).toBe(MEDIA_ERRORS.format);
+    for (const g of [Buffer.from('{}'), Buffer.from('x'), edit(signed, (o) => { delete o.signature; })]) expect(pxeErrorCode(() => isPasswordSealed(g))).toBe(MEDIA_ERRORS.format);
   });
 
   it('errors say what to do', () => {
@@ -207,7 +198,7 @@ describe('sealing refuses bad options (builder errors)', () => {
     ['scrypt N not a power of two', { password: 'pw', scrypt: { N: 3000, r: 8, p: 1 } }],
     ['empty mediaId', { mediaId: '' }],
   ])('%s', (_n, o) => {
-    expect(codeOf(() => sealPayload(secrets, { ...base, siteKey: key, ...o }))).toBe(MEDIA_ERRORS.build);
+    expect(pxeErrorCode(() => sealPayload(secrets, { ...base, siteKey: key, ...o }))).toBe(MEDIA_ERRORS.build);
   });
 
   it('keyId in a signed file is the content/signing.ts key id', () => {

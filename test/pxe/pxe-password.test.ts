@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clearPxePassword, setPxePassword } from '../../src/app/pxe-password.js';
 import { PXE_VARS } from '../../src/client/identity.js';
 import { isSealedPxeVariables, openPxeVariables, pxePasswordFor } from '../../src/client/pxe-password.js';
-import { isPxeError } from '../../src/errors.js';
+import { pxeErrorCode } from '../support/pxe-error-code.js';
 import { loadOrCreateSiteKey } from '../../src/content/signing.js';
 import { deriveSealKey, sealPayload, sealPayloadWithKey } from '../../src/media/seal.js';
 import { MEDIA_ERRORS } from '../../src/media/types.js';
@@ -37,16 +37,6 @@ const tempDir = (prefix: string): string => {
   return d;
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (isPxeError(e)) return e.code;
-    throw e;
-  }
-  return 'ok';
-}
 
 /** Every file under `dir`, recursively. */
 function filesUnder(dir: string): string[] {
@@ -102,12 +92,12 @@ describe('openPxeVariables (client, rules 73, 115)', () => {
     ['not JSON', 'garbage', null, 'PXE_ERR_CLIENT_VARS_FILE'],
     ['JSON without variables', '{"x":1}', null, 'PXE_ERR_CLIENT_VARS_FILE'],
   ])('%s', (_n, text, password, code) => {
-    expect(codeOf(() => openPxeVariables(text, password))).toBe(code);
+    expect(pxeErrorCode(() => openPxeVariables(text, password))).toBe(code);
   });
   it('a signed (not encrypted) envelope is refused: pxepoint never serves one', () => {
     const key = loadOrCreateSiteKey(tempDir('pxp-pxepw-key-'));
     const signed = sealPayload(JSON.parse(plain), { purpose: 'pxe-variables', mediaId: 'tok-1', siteKey: key }).toString('utf8');
-    expect(codeOf(() => openPxeVariables(signed, null))).toBe(MEDIA_ERRORS.format);
+    expect(pxeErrorCode(() => openPxeVariables(signed, null))).toBe(MEDIA_ERRORS.format);
   });
   it('the error messages never hold the password', () => {
     try {
@@ -347,8 +337,8 @@ describe('serving the variables file (rules 47, 73, 100): sealed with a password
     const envelope = r.json();
     // mediaId binds the envelope to this boot: the boot token's id (not the token).
     expect(envelope).toMatchObject({ format: 'pxepoint-sealed/1', purpose: 'pxe-variables', mediaId: s.token!.id, protection: 'password', cipher: 'aes-256-gcm' });
-    expect(codeOf(() => openPxeVariables(r.body, null))).toBe(MEDIA_ERRORS.passwordRequired);
-    expect(codeOf(() => openPxeVariables(r.body, 'guess'))).toBe(MEDIA_ERRORS.wrongPassword);
+    expect(pxeErrorCode(() => openPxeVariables(r.body, null))).toBe(MEDIA_ERRORS.passwordRequired);
+    expect(pxeErrorCode(() => openPxeVariables(r.body, 'guess'))).toBe(MEDIA_ERRORS.wrongPassword);
     const vars = byName(openPxeVariables(r.body, PASSWORD));
     expect(vars).toMatchObject({ [PXE_VARS.bootToken]: s.token!.token, [PXE_VARS.mediaType]: 'PXE', [PXE_VARS.clientMac]: MAC_KNOWN, [PXE_DECISION_VARS.passwordRequired]: '1' });
 

@@ -11,7 +11,7 @@ import { identityFromFlags, identityFromVariablesFile, type ClientIdentity, type
 import type { StepRecord } from '../../client/runner.js';
 import type { AskLine } from '../../client/select.js';
 import { EXIT } from '../../client/select.js';
-import { runClientSession, type ClientSessionResult } from '../../client/session.js';
+import { runClientSession, type ClientSessionOptions, type ClientSessionResult } from '../../client/session.js';
 import { MEDIA_PASSWORD_ENV, runFromMedia, type MediaRunResult } from '../../client/media.js';
 import { PXE_PASSWORD_ENV, pxePasswordFor } from '../../client/pxe-password.js';
 import { MEDIA_ERRORS } from '../../media/types.js';
@@ -153,13 +153,43 @@ function printSummary(r: ClientSessionResult | MediaRunResult, write: (t: string
   write(`log: ${r.logPath}\n`);
 }
 
+/** Progress lines for people: stdout, or stderr with --json so stdout stays one JSON document. */
+function progressWriter(json: boolean): (text: string) => void {
+  return (t) => void (json ? process.stderr : process.stdout).write(t);
+}
+
+/** Seconds from a flag (`--command-timeout`…) as milliseconds, or the fallback. */
+type SecondsFlag = (k: string, fallback: number) => number;
+
+/** What a PXE/full-OS session and a media run take alike from the command line: selection, prompts, progress, timeouts. */
+function runOptions(values: Values, secs: SecondsFlag, ask: AskLine, human: (text: string) => void): Omit<ClientSessionOptions, 'identity' | 'targetDir' | 'preDownload'> {
+  return {
+    ...(str(values, 'select') !== undefined ? { select: str(values, 'select')! } : {}),
+    unattended: flag(values, 'unattended') === true,
+    ask,
+    write: human,
+    ...(flag(values, 'verbose') ? { echoLog: (level: string, text: string) => void process.stderr.write(`${level}: ${text}\n`) } : {}),
+    commandTimeoutMs: secs('command-timeout', 3600),
+    apiTimeoutMs: secs('api-timeout', 15),
+    onStep: (s) => human(`  [${MARK[s.result]}] ${s.index} ${s.name}: ${s.message}\n`),
+  };
+}
+
+/** The result as one JSON document (--json) or the summary lines; returns its exit code. */
+function reportResult(result: ClientSessionResult | MediaRunResult, json: boolean, human: (text: string) => void): number {
+  if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  else printSummary(result, human);
+  if (result.exitCode !== EXIT.ok && !result.run && json) process.stderr.write(`pxepoint client: ${result.message}\n`);
+  return result.exitCode;
+}
+
 export async function clientCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, OPTIONS, CLIENT_USAGE);
   if (values.help) return (process.stdout.write(CLIENT_USAGE + '\n'), 0);
   const target = str(values, 'target');
   if (!target) throw usageError('--target DIR is required: the directory the task sequence runs in', CLIENT_USAGE);
   const json = flag(values, 'json') === true;
-  const secs = (k: string, fallback: number): number => {
+  const secs: SecondsFlag = (k, fallback) => {
     const n = int(values, k);
     if (n !== undefined && (n < 1 || n > 86_400)) throw usageError(`--${k} takes 1–86400 seconds`, CLIENT_USAGE);
     return (n ?? fallback) * 1000;
@@ -178,8 +208,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   const mediaPath = str(values, 'media');
   if (mediaPath !== undefined) return mediaCommand(values, mediaPath, target, flags, json, secs);
 
-  // Progress to stdout for people; with --json it goes to stderr so stdout stays one JSON document.
-  const human = (t: string): void => void (json ? process.stderr : process.stdout).write(t);
+  const human = progressWriter(json);
   const asker = stdinAsker(human); // one reader of stdin for the PXE password and the selection page
   let identity: ClientIdentity;
   try {
@@ -208,20 +237,10 @@ export async function clientCommand(argv: string[]): Promise<number> {
     const result = await runClientSession({
       identity,
       targetDir: target,
-      ...(str(values, 'select') !== undefined ? { select: str(values, 'select')! } : {}),
-      unattended: flag(values, 'unattended') === true,
       preDownload: flag(values, 'pre-download') === true,
-      ask: asker.ask,
-      write: human,
-      ...(flag(values, 'verbose') ? { echoLog: (level: string, text: string) => void process.stderr.write(`${level}: ${text}\n`) } : {}),
-      commandTimeoutMs: secs('command-timeout', 3600),
-      apiTimeoutMs: secs('api-timeout', 15),
-      onStep: (s) => human(`  [${MARK[s.result]}] ${s.index} ${s.name}: ${s.message}\n`),
+      ...runOptions(values, secs, asker.ask, human),
     });
-    if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-    else printSummary(result, human);
-    if (result.exitCode !== EXIT.ok && !result.run && json) process.stderr.write(`pxepoint client: ${result.message}\n`);
-    return result.exitCode;
+    return reportResult(result, json, human);
   } finally {
     asker.close();
   }
@@ -229,14 +248,14 @@ export async function clientCommand(argv: string[]): Promise<number> {
 
 /** `pxepoint client --media PATH …`: bootable or stand-alone media (client/media.ts). */
 async function mediaCommand(
-  values: Values, mediaPath: string, target: string, flags: IdentityFlags, json: boolean, secs: (k: string, fallback: number) => number,
+  values: Values, mediaPath: string, target: string, flags: IdentityFlags, json: boolean, secs: SecondsFlag,
 ): Promise<number> {
   for (const k of ['vars', 'token', 'client-key', 'pre-download']) {
     if (values[k] !== undefined) throw usageError(`--${k} does not go with --media: the medium carries its own identity and credential`, CLIENT_USAGE);
   }
   const boot = str(values, 'boot');
   if (boot !== undefined && boot !== 'media') throw usageError(`--boot ${boot} does not go with --media (a medium boots as media)`, CLIENT_USAGE);
-  const human = (t: string): void => void (json ? process.stderr : process.stdout).write(t);
+  const human = progressWriter(json);
   const asker = stdinAsker(human);
   const passwordFile = str(values, 'password-file');
   const envPassword = process.env[MEDIA_PASSWORD_ENV];
@@ -248,20 +267,10 @@ async function mediaCommand(
       ...(passwordFile !== undefined ? { passwordFile } : {}),
       ...(envPassword !== undefined ? { password: envPassword } : {}),
       askPassword: passwordAsker(asker.ask),
-      ...(str(values, 'select') !== undefined ? { select: str(values, 'select')! } : {}),
-      unattended: flag(values, 'unattended') === true,
-      ask: asker.ask,
-      write: human,
-      ...(flag(values, 'verbose') ? { echoLog: (level: string, text: string) => void process.stderr.write(`${level}: ${text}\n`) } : {}),
-      commandTimeoutMs: secs('command-timeout', 3600),
-      apiTimeoutMs: secs('api-timeout', 15),
       prestartTimeoutMs: secs('prestart-timeout', 600),
-      onStep: (s) => human(`  [${MARK[s.result]}] ${s.index} ${s.name}: ${s.message}\n`),
+      ...runOptions(values, secs, asker.ask, human),
     });
-    if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-    else printSummary(result, human);
-    if (result.exitCode !== EXIT.ok && !result.run && json) process.stderr.write(`pxepoint client: ${result.message}\n`);
-    return result.exitCode;
+    return reportResult(result, json, human);
   } finally {
     asker.close();
   }

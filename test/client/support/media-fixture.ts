@@ -19,6 +19,7 @@ import {
 } from '../../../src/media/types.js';
 import type { PolicyStep } from '../../../src/policy/client-api.js';
 import type { Variable } from '../../../src/site/model.js';
+import { step } from '../helpers.js';
 
 /** Cheap scrypt for tests (the real default costs ~100 ms and 64 MiB per open). */
 export const TEST_SCRYPT: ScryptParams = { N: 1 << 10, r: 8, p: 1 };
@@ -137,17 +138,7 @@ export function writeMediaFixture(opts: MediaFixtureOptions, dir: string = mkdte
   };
 }
 
-/** A policy step (the shape policy/client-api.ts PolicyStep). */
+/** A policy step at `index` (named "<type> <index>" unless given); see step() in ../helpers.ts. */
 export function mediaStep(index: number, partial: Partial<PolicyStep> & Pick<PolicyStep, 'type'>): PolicyStep {
-  return {
-    index,
-    name: partial.name ?? `${partial.type} ${index}`,
-    type: partial.type,
-    packageId: partial.packageId ?? null,
-    commandLine: partial.commandLine ?? null,
-    variableName: partial.variableName ?? null,
-    variableValue: partial.variableValue ?? null,
-    continueOnError: partial.continueOnError ?? false,
-    accessContentDirectly: partial.accessContentDirectly ?? false,
-  };
+  return step({ ...partial, index, name: partial.name ?? `${partial.type} ${index}` });
 }
