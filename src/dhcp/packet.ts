@@ -282,25 +282,57 @@ export interface EncodeOptions {
   minSize?: number;
 }
 
+/** Dotted IPv4 → unsigned 32-bit integer, or -1 when malformed. Hand-rolled: it runs several times per reply. */
+function parseIpv4(text: string): number {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return n * 256 + part;
+}
+
 /** The 4 bytes of a dotted IPv4 address; throws PXE_ERR_INVALID for anything else (our own values only). */
 export function ipv4Bytes(text: string, field: string): Buffer {
-  const bytes = text.split('.').map((p) => (/^\d{1,3}$/.test(p) ? Number(p) : NaN));
-  if (bytes.length !== 4 || bytes.some((b) => !(b >= 0 && b <= 255))) {
-    throw invalid(field, `"${text}" is not a dotted IPv4 address`);
-  }
-  return Buffer.from(bytes);
+  const out = Buffer.allocUnsafe(4);
+  writeIp4(out, 0, text, field);
+  return out;
 }
 
 function writeIp4(out: Buffer, offset: number, text: string, field: string): void {
-  ipv4Bytes(text, field).copy(out, offset);
+  const n = parseIpv4(text);
+  if (n < 0) throw invalid(field, `"${text}" is not a dotted IPv4 address`);
+  out.writeUInt32BE(n, offset);
 }
+
+function checkOptionCode(code: number): void {
+  if (!Number.isInteger(code) || code < 1 || code > 254 || code === DhcpOptionCode.Overload) {
+    throw invalid('options', `option code ${code} cannot be encoded; 0 and 255 are framing and 52 is set by the encoder`);
+  }
+}
+
+/** Wire size of one option: its data plus 2 bytes per 255-byte piece (RFC 3396 §5). */
+const optionWireSize = (data: Buffer): number => (data.length === 0 ? 2 : data.length + 2 * Math.ceil(data.length / 255));
 
 /** One option as wire instances: code, length, data; split into 255-byte pieces (RFC 3396 §5). */
 function optionInstances(opt: DhcpOption): Buffer[] {
   const { code, data } = opt;
-  if (!Number.isInteger(code) || code < 1 || code > 254 || code === DhcpOptionCode.Overload) {
-    throw invalid('options', `option code ${code} cannot be encoded; 0 and 255 are framing and 52 is set by the encoder`);
-  }
+  checkOptionCode(code);
   if (data.length === 0) return [Buffer.from([code, 0])];
   const out: Buffer[] = [];
   for (let k = 0; k < data.length; k += 255) {
@@ -308,6 +340,25 @@ function optionInstances(opt: DhcpOption): Buffer[] {
     out.push(Buffer.concat([Buffer.from([code, piece.length]), piece]));
   }
   return out;
+}
+
+/** Writes the options at `at` (split as optionInstances would) and returns where they end. */
+function writeOptions(out: Buffer, at: number, options: readonly DhcpOption[]): number {
+  for (const { code, data } of options) {
+    checkOptionCode(code);
+    if (data.length === 0) {
+      out[at++] = code;
+      out[at++] = 0;
+      continue;
+    }
+    for (let k = 0; k < data.length; k += 255) {
+      const len = Math.min(255, data.length - k);
+      out[at++] = code;
+      out[at++] = len;
+      at += data.copy(out, at, k, k + len);
+    }
+  }
+  return at;
 }
 
 function writeHeader(out: Buffer, p: DhcpPacket, sname: string, file: string): void {
@@ -323,22 +374,42 @@ function writeHeader(out: Buffer, p: DhcpPacket, sname: string, file: string): v
   writeIp4(out, 20, p.siaddr, 'siaddr');
   writeIp4(out, 24, p.giaddr, 'giaddr');
   p.chaddr.copy(out, 28, 0, Math.min(16, p.chaddr.length));
-  out.write(sname, SNAME_OFFSET, SNAME_SIZE, 'latin1');
-  out.write(file, FILE_OFFSET, FILE_SIZE, 'latin1');
+  if (sname !== '') out.write(sname, SNAME_OFFSET, SNAME_SIZE, 'latin1');
+  if (file !== '') out.write(file, FILE_OFFSET, FILE_SIZE, 'latin1');
   out.writeUInt32BE(MAGIC_COOKIE, BOOTP_HEADER_SIZE);
+}
+
+/** Size of `p` encoded by encodeDhcpPacket (every option in the options field), before padding. */
+export function encodedSize(p: Pick<DhcpPacket, 'options'>): number {
+  let size = DHCP_OPTIONS_OFFSET + 1;
+  for (const o of p.options) size += optionWireSize(o.data);
+  return size;
 }
 
 /** Encodes every option into the options field (no overload, no size limit). */
 export function encodeDhcpPacket(p: DhcpPacket, opts: EncodeOptions = {}): Buffer {
-  const instances = p.options.flatMap(optionInstances);
-  const optionBytes = instances.reduce((n, b) => n + b.length, 0);
-  const used = DHCP_OPTIONS_OFFSET + optionBytes + 1;
-  const out = Buffer.alloc(Math.max(used, opts.minSize ?? BOOTP_MIN_SIZE));
-  writeHeader(out, p, p.sname, p.file);
-  let at = DHCP_OPTIONS_OFFSET;
-  for (const b of instances) at += b.copy(out, at);
-  out[at] = DhcpOptionCode.End;
+  const out = Buffer.alloc(Math.max(encodedSize(p), opts.minSize ?? BOOTP_MIN_SIZE));
+  encodeInto(p, out);
   return out;
+}
+
+/**
+ * encodeDhcpPacket into `out` from byte 0 (e.g. a reused scratch buffer): returns the
+ * length, or -1 when the message does not fit `out` (nothing is written then).
+ */
+export function encodeDhcpPacketInto(p: DhcpPacket, out: Buffer, opts: EncodeOptions = {}): number {
+  const size = Math.max(encodedSize(p), opts.minSize ?? BOOTP_MIN_SIZE);
+  if (size > out.length) return -1;
+  out.fill(0, 0, size);
+  encodeInto(p, out);
+  return size;
+}
+
+/** Header, options and END into a zeroed `out` that is large enough. */
+function encodeInto(p: DhcpPacket, out: Buffer): void {
+  writeHeader(out, p, p.sname, p.file);
+  const at = writeOptions(out, DHCP_OPTIONS_OFFSET, p.options);
+  out[at] = DhcpOptionCode.End;
 }
 
 /**

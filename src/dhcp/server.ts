@@ -29,9 +29,10 @@ import { LeaseWriter, leaseQueryOf, leaseStep, poolForRequest, subnetMaskOf } fr
 import { firstExternalIpv4, resolveInterfaces, type DhcpInterface } from './interfaces.js';
 import { LeaseBook, normaliseMac, type DhcpPoolConfig, type DhcpReservationConfig } from './leases.js';
 import { openDhcpListeners, type DhcpEndpoint } from './listener.js';
+import { createReplySender, type ReplySender } from './reply-sender.js';
 import type { NativeNet } from '../native/udp-device.js';
 import { DhcpMessageType, DhcpPort, messageTypeName } from './option-codes.js';
-import { BOOTP_MIN_SIZE, DHCP_OPTIONS_OFFSET, encodeDhcpPacket, macAddress, parseDhcpPacket, type DhcpPacket } from './packet.js';
+import { BOOTP_MIN_SIZE, encodeDhcpPacket, encodeDhcpPacketInto, encodedSize, macAddress, parseDhcpPacket, type DhcpPacket } from './packet.js';
 import { messageType, relayAgentInfo, serverIdentifier } from './options.js';
 import { addressReply, bootServerAck, informAck, nakReply, proxyOffer, type BootTarget } from './proxy.js';
 
@@ -87,6 +88,12 @@ export interface DhcpServerOptions {
   native?: NativeNet | null;
   /** Bound on PXE answers waiting for a decision or the response delay (flood protection). */
   maxPending?: number;
+  /**
+   * Send the replies of one event-loop turn with one sendmmsg(2) through the native addon
+   * (per-interface sockets; default: yes when the addon has it, unless the environment has
+   * PXEPOINT_DHCP_NATIVE=0). false forces one dgram send per reply. Decided once, at start.
+   */
+  nativeSend?: boolean;
 }
 
 export interface DhcpServerStats {
@@ -142,12 +149,16 @@ const ZERO = '0.0.0.0';
 /**
  * encodeReply's size rule only matters when the options could exceed the smallest limit a
  * client may set (576 − 28 bytes); typical address replies are far below it, so they are
- * encoded directly (half the work on the hot path of full mode).
+ * encoded directly (half the work on the hot path of full mode), into `scratch` when given.
  */
-function encodeFast(request: DhcpPacket, reply: DhcpPacket): Buffer {
-  let size = DHCP_OPTIONS_OFFSET + 1;
-  for (const o of reply.options) size += 2 + o.data.length + (o.data.length > 255 ? 2 * Math.floor(o.data.length / 255) : 0);
-  if (size <= MIN_MAX_MESSAGE_SIZE - IP_UDP_OVERHEAD) return encodeDhcpPacket(reply, { minSize: BOOTP_MIN_SIZE });
+function encodeFast(request: DhcpPacket, reply: DhcpPacket, scratch: Buffer | null): Buffer {
+  if (encodedSize(reply) <= MIN_MAX_MESSAGE_SIZE - IP_UDP_OVERHEAD) {
+    if (scratch) {
+      const n = encodeDhcpPacketInto(reply, scratch, { minSize: BOOTP_MIN_SIZE });
+      if (n >= 0) return scratch.subarray(0, n);
+    }
+    return encodeDhcpPacket(reply, { minSize: BOOTP_MIN_SIZE });
+  }
   return encodeReply(request, reply).buffer;
 }
 const isLoopback = (a: string): boolean => a.startsWith('127.');
@@ -196,6 +207,24 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     released: 0, declined: 0, sendErrors: 0, persistErrors: 0, overloaded: 0, decisionErrors: 0,
   };
   const timers = new Set<NodeJS.Timeout>();
+  let lastSendErrorLog = 0;
+  const onSendError = (e: Error, ep: DhcpEndpoint): void => {
+    stats.sendErrors++;
+    // Rate-limited: a misrouted broadcast fails on every packet (e.g. ENETUNREACH without a route).
+    const now = Date.now();
+    if (now - lastSendErrorLog >= 60_000) {
+      lastSendErrorLog = now;
+      log.warn(`DHCP could not send on ${ep.iface?.name ?? 'the wildcard socket'}: ${e.message} (${stats.sendErrors} send error(s) so far)` +
+        (ep.iface ? '' : '; without --interface replies follow the routing table — name the PXE interface with --interface'));
+    }
+  };
+  const replies: ReplySender = createReplySender({
+    onError: onSendError,
+    ...(opts.nativeSend !== undefined ? { nativeSend: opts.nativeSend } : {}),
+    ...(opts.native !== undefined ? { native: opts.native } : {}),
+  });
+  /** Where fast-path replies are encoded when the sender copies them at once (no allocation per reply). */
+  const scratch = Buffer.alloc(MIN_MAX_MESSAGE_SIZE);
   let pending = 0;
   let closed = false;
 
@@ -206,7 +235,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
 
   const send = (ep: DhcpEndpoint, request: DhcpPacket, reply: DhcpPacket, from: dgram.RemoteInfo): void => {
     if (closed) return;
-    const buffer = encodeFast(request, reply);
+    const buffer = encodeFast(request, reply, replies.copies(ep) ? scratch : null);
     const logicalPort = ep.kind === 'pxe' ? DhcpPort.PxeBootServer : DhcpPort.Server;
     let dest = replyDestination(request, reply, { address: from.address, port: from.port }, logicalPort);
     // Node cannot send to an address the client does not answer ARP for yet: broadcast
@@ -222,8 +251,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     const port = toSource ? dest.port
       : dest.port === DhcpPort.Server && request.giaddr !== ZERO ? relayPort
         : dest.port === DhcpPort.Client ? clientPort : dest.port;
-    // No callback: one allocation less per reply; a failure arrives as the socket's 'error'.
-    ep.socket.send(buffer, port, address);
+    replies.send(ep, buffer, port, address);
   };
 
   const later = (fn: () => void, ms: number): void => {
@@ -442,19 +470,9 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     }
   };
 
-  let lastSendErrorLog = 0;
   const listeners = await openDhcpListeners({
     address: opts.address, dhcpPort: opts.dhcpPort, pxePort: opts.pxePort, interfaces, onMessage,
-    onError: (e, ep) => {
-      stats.sendErrors++;
-      // Rate-limited: a misrouted broadcast fails on every packet (e.g. ENETUNREACH without a route).
-      const now = Date.now();
-      if (now - lastSendErrorLog >= 60_000) {
-        lastSendErrorLog = now;
-        log.warn(`DHCP could not send on ${ep.iface?.name ?? 'the wildcard socket'}: ${e.message} (${stats.sendErrors} send error(s) so far)` +
-          (ep.iface ? '' : '; without --interface replies follow the routing table — name the PXE interface with --interface'));
-      }
-    },
+    onError: onSendError,
     ...(opts.native !== undefined ? { native: opts.native } : {}),
   });
   for (const w of listeners.warnings) log.warn(w);
@@ -484,6 +502,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
       closed = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      replies.close(); // what the last turn queued (e.g. ACKs of the final commit)
       await listeners.close();
     },
   };
