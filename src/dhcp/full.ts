@@ -7,7 +7,7 @@ import type { DhcpLease } from '../site/model.js';
 import type { LeaseStore } from '../site/repository.js';
 import { DhcpMessageType, DhcpOptionCode } from './option-codes.js';
 import type { DhcpPacket } from './packet.js';
-import { clientIdentifier, getOption, messageType, relayAgentInfo, requestedIpAddress, serverIdentifier } from './options.js';
+import { getOption, messageType, relayAgentInfo, requestedIpAddress, serverIdentifier } from './options.js';
 import { intToIp, type LeaseBook, type LeaseQuery, type Pool } from './leases.js';
 
 export type LeaseStep =
@@ -20,12 +20,13 @@ export type LeaseStep =
   | { kind: 'ignore'; reason: string };
 
 export function leaseQueryOf(packet: DhcpPacket, mac: string): LeaseQuery {
-  const cid = clientIdentifier(packet);
+  // Option 61 as sent (type byte, then the id), in hex; malformed (< 2 bytes) reads as none.
+  const cid = getOption(packet, DhcpOptionCode.ClientIdentifier);
   const host = getOption(packet, DhcpOptionCode.HostName);
   const relay82 = packet.giaddr !== '0.0.0.0' ? relayAgentInfo(packet) : undefined;
   return {
     mac,
-    clientId: cid ? Buffer.concat([Buffer.from([cid.type]), cid.id]).toString('hex') : null,
+    clientId: cid && cid.length >= 2 ? cid.toString('hex') : null,
     hostname: host && host.length > 0 ? host.toString('latin1').replace(/[^\x20-\x7e]/g, '').slice(0, 63) || null : null,
     relay: packet.giaddr !== '0.0.0.0'
       ? { giaddr: packet.giaddr, circuitId: relay82?.circuitId?.toString('hex') ?? null, remoteId: relay82?.remoteId?.toString('hex') ?? null }

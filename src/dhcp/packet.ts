@@ -91,8 +91,12 @@ export const isBroadcast = (p: Pick<DhcpPacket, 'flags'>): boolean => (p.flags &
 /** Lower-case colon MAC ("52:54:00:77:00:10") for Ethernet (htype 1, hlen 6), else undefined. */
 export function macAddress(p: Pick<DhcpPacket, 'htype' | 'hlen' | 'chaddr'>): string | undefined {
   if (p.htype !== 1 || p.hlen !== 6 || p.chaddr.length < 6) return undefined;
-  return [...p.chaddr.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  const c = p.chaddr;
+  return `${HEX[c[0]!]}:${HEX[c[1]!]}:${HEX[c[2]!]}:${HEX[c[3]!]}:${HEX[c[4]!]}:${HEX[c[5]!]}`;
 }
+
+/** "00" … "ff": macAddress runs once per packet. */
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 /** chaddr bytes from "52:54:00:77:00:10" (also '-' or no separator), zero-filled to 16. */
 export function chaddrFromMac(mac: string): Buffer {
@@ -141,7 +145,7 @@ function readOptionField(
       return dhcpParseError('PXE_ERR_DHCP_OPTION_OVERRUN',
         `option ${code} at byte ${i} of ${field} claims ${len} bytes but only ${end - i - 2} remain`, field, i, code);
     }
-    const data = Buffer.from(buf.subarray(i + 2, i + 2 + len)); // copy: never alias the socket buffer
+    const data = buf.subarray(i + 2, i + 2 + len); // a view of parseDhcpPacket's own copy
     if (code === DhcpOptionCode.Overload) {
       if (field !== 'options') {
         return dhcpParseError('PXE_ERR_DHCP_BAD_OVERLOAD',
@@ -165,7 +169,9 @@ function readOptionField(
 }
 
 const ip4 = (buf: Buffer, offset: number): string =>
-  `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
+  buf[offset] === 0 && buf[offset + 1] === 0 && buf[offset + 2] === 0 && buf[offset + 3] === 0
+    ? '0.0.0.0' // most addresses in a request: no string built
+    : `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
 
 /** NUL-terminated latin1 text; reports whether bytes after the terminator are non-zero. */
 function cString(field: Buffer): { text: string; garbage: boolean } {
@@ -190,12 +196,15 @@ function splitIsCanonical(code: number, parts: Buffer[], sequence: number[]): bo
 }
 
 /** Parses a BOOTP/DHCP UDP payload. Never throws; hostile input gives a typed error value. */
-export function parseDhcpPacket(buf: Buffer): DhcpPacket | DhcpParseError {
-  if (buf.length < DHCP_OPTIONS_OFFSET) {
+export function parseDhcpPacket(input: Buffer): DhcpPacket | DhcpParseError {
+  if (input.length < DHCP_OPTIONS_OFFSET) {
     return dhcpParseError('PXE_ERR_DHCP_TRUNCATED',
-      `packet is ${buf.length} bytes; a DHCP message needs at least ${DHCP_OPTIONS_OFFSET} (header and magic cookie)`,
-      'header', buf.length);
+      `packet is ${input.length} bytes; a DHCP message needs at least ${DHCP_OPTIONS_OFFSET} (header and magic cookie)`,
+      'header', input.length);
   }
+  // One copy of the whole message; option values and chaddr are views of it, so the
+  // packet never aliases the caller's (e.g. the socket's) buffer.
+  const buf = Buffer.from(input);
   const op = buf[0]!;
   if (op !== 1 && op !== 2) {
     return dhcpParseError('PXE_ERR_DHCP_BAD_OP', `op is ${op}; only 1 (BOOTREQUEST) and 2 (BOOTREPLY) exist`, 'header', 0);
@@ -266,7 +275,7 @@ export function parseDhcpPacket(buf: Buffer): DhcpPacket | DhcpParseError {
     yiaddr: ip4(buf, 16),
     siaddr: ip4(buf, 20),
     giaddr: ip4(buf, 24),
-    chaddr: Buffer.from(buf.subarray(28, 44)),
+    chaddr: buf.subarray(28, 44),
     sname,
     file,
     options,

@@ -25,7 +25,7 @@ import { isPxeClientPacket, pxeRequestFrom, type PxeRequestContext } from '../px
 import type { LeaseStore } from '../site/repository.js';
 import { IP_UDP_OVERHEAD, MIN_MAX_MESSAGE_SIZE, encodeReply, replyDestination } from './builder.js';
 import { isDhcpParseError } from './errors.js';
-import { LeaseWriter, leaseQueryOf, leaseStep, poolForRequest, subnetMaskOf } from './full.js';
+import { LeaseWriter, leaseQueryOf, leaseStep, poolForRequest, subnetMaskOf, type LeaseStep } from './full.js';
 import { firstExternalIpv4, resolveInterfaces, type DhcpInterface } from './interfaces.js';
 import { LeaseBook, normaliseMac, type DhcpPoolConfig, type DhcpReservationConfig } from './leases.js';
 import { openDhcpListeners, type DhcpEndpoint } from './listener.js';
@@ -161,6 +161,17 @@ function encodeFast(request: DhcpPacket, reply: DhcpPacket, scratch: Buffer | nu
   }
   return encodeReply(request, reply).buffer;
 }
+/** One OFFER or ACK on its way out (full mode). */
+interface AddressJob {
+  readonly p: DhcpPacket;
+  readonly mac: string;
+  readonly ep: DhcpEndpoint;
+  readonly from: dgram.RemoteInfo;
+  readonly t0: bigint;
+  readonly step: Extract<LeaseStep, { kind: 'offer' | 'ack' }>;
+  readonly serverAddress: string;
+  readonly ip: string;
+}
 const isLoopback = (a: string): boolean => a.startsWith('127.');
 /** The channel events.ts publishes `dhcp.decision` on. */
 const decisionChannel = diagnostics_channel.channel('pxepoint.dhcp.decision');
@@ -186,6 +197,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     ?? (opts.address !== ZERO ? opts.address : firstExternalIpv4() ?? '127.0.0.1');
   const serverAddressOf = (ep: DhcpEndpoint): string => ep.iface?.address ?? fallbackServer;
   const ourAddresses = new Set<string>([fallbackServer, ...interfaces.map((i) => i.address)]);
+  const isOurServerId = (id: string): boolean => ourAddresses.has(id);
 
   let book: LeaseBook | null = null;
   let writer: LeaseWriter | null = null;
@@ -358,7 +370,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     const serverAddress = serverAddressOf(ep);
     const q = leaseQueryOf(p, mac);
     const pool = poolForRequest(book!, p, ep.iface?.address ?? null, serverAddress);
-    const step = leaseStep(book!, p, q, pool, (id) => ourAddresses.has(id), Date.now());
+    const step = leaseStep(book!, p, q, pool, isOurServerId, Date.now());
     switch (step.kind) {
       case 'ignore':
         stats.ignored++;
@@ -386,38 +398,15 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
       case 'ack':
         break;
     }
-    const ip = step.kind === 'offer' ? step.ip : step.lease.ip;
-    const pool2 = step.pool;
-    const build = (pxe: { req: PxeBootRequest; target: BootTarget } | null): DhcpPacket => addressReply(p, {
-      messageType: step.kind === 'offer' ? DhcpMessageType.Offer : DhcpMessageType.Ack,
-      serverAddress, yiaddr: ip, leaseSeconds: step.leaseSeconds, subnetMask: subnetMaskOf(pool2),
-      ...(pool2.config.router ? { router: pool2.config.router } : {}),
-      ...(pool2.config.dnsServers ? { dnsServers: pool2.config.dnsServers } : {}),
-      ...(pool2.config.domainName ? { domainName: pool2.config.domainName } : {}),
-      ...(pxe ? { pxe: { ...pxe, httpPort } } : {}),
-    });
-    const deliver = (reply: DhcpPacket, decideMs: number, pxeDecision: PxeDecision | null, wait: number): void => {
-      const go = (): void => {
-        send(ep, p, reply, from);
-        if (step.kind === 'offer') stats.offers++;
-        else stats.acks++;
-        decided(p, mac, ep, 'dhcp', t0, decideMs, {
-          decision: step.kind, reason: pxeDecision ? `${step.kind} ${ip}; PXE: ${pxeDecision.reason}` : `${step.kind} ${ip}`,
-          ip, reasonCode: pxeDecision?.reasonCode, pxe: pxeDecision, bootFile: reply.file || null,
-        });
-      };
-      // The ACK leaves only once its lease is durable (group commit).
-      if (step.kind === 'ack') writer!.write(step.lease, () => later(go, wait));
-      else later(go, wait);
-    };
+    const job: AddressJob = { p, mac, ep, from, t0, step, serverAddress, ip: step.kind === 'offer' ? step.ip : step.lease.ip };
     if (!isPxeClientPacket(p) || ignored.has(mac)) {
-      deliver(build(null), elapsedMs(t0), null, 0);
+      deliver(job, buildAddressReply(job, null), elapsedMs(t0), null, 0);
       return;
     }
-    const req = pxeRequestFrom(p, 'dhcp', { interface: ep.iface?.name ?? null, clientIp: ip, ...opts.requestContext });
+    const req = pxeRequestFrom(p, 'dhcp', { interface: ep.iface?.name ?? null, clientIp: job.ip, ...opts.requestContext });
     if (!req || pending >= maxPending) {
       if (req) stats.overloaded++;
-      deliver(build(null), elapsedMs(t0), null, 0);
+      deliver(job, buildAddressReply(job, null), elapsedMs(t0), null, 0);
       return;
     }
     pending++;
@@ -427,16 +416,55 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
       try {
         const r = await pxeTarget(req);
         decision = r.decision;
-        reply = build(r.target ? { req, target: r.target } : null);
+        reply = buildAddressReply(job, r.target ? { req, target: r.target } : null);
       } catch (e) {
         stats.decisionErrors++;
         log.warn(`PXE decision for ${mac} failed: ${(e as Error).message}; answering with an address only`);
-        reply = build(null);
+        reply = buildAddressReply(job, null);
       }
       pending--;
-      deliver(reply, elapsedMs(t0), decision, decision && decision.action !== 'ignore' ? delayMs() : 0);
+      deliver(job, reply, elapsedMs(t0), decision, decision && decision.action !== 'ignore' ? delayMs() : 0);
     })();
   };
+
+  // Full mode's OFFER/ACK path, hoisted (no closure per packet: this runs ~20k times a second).
+  function buildAddressReply(job: AddressJob, pxe: { req: PxeBootRequest; target: BootTarget } | null): DhcpPacket {
+    const { step } = job;
+    const pool = step.pool;
+    return addressReply(job.p, {
+      messageType: step.kind === 'offer' ? DhcpMessageType.Offer : DhcpMessageType.Ack,
+      serverAddress: job.serverAddress, yiaddr: job.ip, leaseSeconds: step.leaseSeconds, subnetMask: subnetMaskOf(pool),
+      ...(pool.config.router ? { router: pool.config.router } : {}),
+      ...(pool.config.dnsServers ? { dnsServers: pool.config.dnsServers } : {}),
+      ...(pool.config.domainName ? { domainName: pool.config.domainName } : {}),
+      ...(pxe ? { pxe: { ...pxe, httpPort } } : {}),
+    });
+  }
+
+  function sendAddressReply(job: AddressJob, reply: DhcpPacket, decideMs: number, pxeDecision: PxeDecision | null): void {
+    const { p, step, ip } = job;
+    send(job.ep, p, reply, job.from);
+    if (step.kind === 'offer') stats.offers++;
+    else stats.acks++;
+    decided(p, job.mac, job.ep, 'dhcp', job.t0, decideMs, {
+      decision: step.kind, reason: pxeDecision ? `${step.kind} ${ip}; PXE: ${pxeDecision.reason}` : `${step.kind} ${ip}`,
+      ip, reasonCode: pxeDecision?.reasonCode, pxe: pxeDecision, bootFile: reply.file || null,
+    });
+  }
+
+  function deliver(job: AddressJob, reply: DhcpPacket, decideMs: number, pxeDecision: PxeDecision | null, wait: number): void {
+    const { step } = job;
+    if (step.kind === 'ack') {
+      // The ACK leaves only once its lease is durable (group commit).
+      writer!.write(step.lease, wait > 0
+        ? () => later(() => sendAddressReply(job, reply, decideMs, pxeDecision), wait)
+        : () => sendAddressReply(job, reply, decideMs, pxeDecision));
+    } else if (wait > 0) {
+      later(() => sendAddressReply(job, reply, decideMs, pxeDecision), wait);
+    } else {
+      sendAddressReply(job, reply, decideMs, pxeDecision);
+    }
+  }
 
   const onMessage = (msg: Buffer, from: dgram.RemoteInfo, ep: DhcpEndpoint): void => {
     const t0 = process.hrtime.bigint();
