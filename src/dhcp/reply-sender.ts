@@ -1,6 +1,6 @@
 /**
  * How DHCP replies leave: batched through the native addon's sendmmsg(2), or one
- * dgram send each (the pure-JS path). See docs/decisions/0013-dhcp-batched-send.md.
+ * dgram send each (the pure-JS path). See docs/decisions/0014-dhcp-batched-send.md.
  *
  * Native path: a reply is copied into its endpoint's ring (one slot of STRIDE bytes
  * each, lengths and IPv4 destinations in typed arrays) and the rings are flushed once

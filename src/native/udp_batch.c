@@ -7,7 +7,7 @@
  * (src/dhcp/reply-sender.ts) copies the replies produced during one turn into a ring
  * (`slots` x `stride` bytes) with their lengths and IPv4 destinations in typed arrays,
  * and hands them over here in one call: no JS object per packet, one syscall per batch.
- * See docs/decisions/0013-dhcp-batched-send.md.
+ * See docs/decisions/0014-dhcp-batched-send.md.
  *
  * Kept apart from udp_device.c (the sockets and the TFTP window send) so each can
  * change on its own; udp_device.c's init registers these exports with one call.
