@@ -90,7 +90,7 @@ describe('reply sender', () => {
     const ep = await endpoint(true);
     const rx = await receiver();
     const errors: Error[] = [];
-    const sender = createReplySender({ onError: (e) => errors.push(e) });
+    const sender = createReplySender({ nativeSend: true, onError: (e) => errors.push(e) });
     expect(sender.copies(ep)).toBe(true);
     const n = 150; // two full rings and a part
     const scratch = Buffer.alloc(600);
@@ -111,7 +111,7 @@ describe('reply sender', () => {
     const wild = await endpoint(false);
     const native = await endpoint(true);
     const rx = await receiver();
-    const sender = createReplySender({ onError: () => {} });
+    const sender = createReplySender({ nativeSend: true, onError: () => {} });
     expect(sender.copies(wild)).toBe(false);
     sender.send(wild, payload(1), rx.port, '127.0.0.1');
     sender.send(native, payload(2), rx.port, 'localhost');
@@ -135,7 +135,7 @@ describe('reply sender', () => {
       },
     } as unknown as NativeNet;
     const errors: NodeJS.ErrnoException[] = [];
-    const sender = createReplySender({ native: fake, onError: (e) => errors.push(e as NodeJS.ErrnoException) });
+    const sender = createReplySender({ nativeSend: true, native: fake, onError: (e) => errors.push(e as NodeJS.ErrnoException) });
     for (let i = 0; i < 5; i++) sender.send(fakeEp, payload(i), rx.port, '127.0.0.1');
     sender.flush();
     await rx.until(2);
