@@ -173,13 +173,15 @@ const ip4 = (buf: Buffer, offset: number): string =>
     ? '0.0.0.0' // most addresses in a request: no string built
     : `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
 
-/** NUL-terminated latin1 text; reports whether bytes after the terminator are non-zero. */
-function cString(field: Buffer): { text: string; garbage: boolean } {
-  const nul = field.indexOf(0);
-  if (nul === -1) return { text: field.toString('latin1'), garbage: false };
+/** NUL-terminated latin1 text in buf[start, start+size); reports whether bytes after the terminator are non-zero. */
+function cString(buf: Buffer, start: number, size: number): { text: string; garbage: boolean } {
+  const end = start + size;
+  let nul = start;
+  while (nul < end && buf[nul] !== 0) nul++;
   let garbage = false;
-  for (let k = nul + 1; k < field.length; k++) if (field[k] !== 0) { garbage = true; break; }
-  return { text: field.toString('latin1', 0, nul), garbage };
+  for (let k = nul + 1; k < end; k++) if (buf[k] !== 0) { garbage = true; break; }
+  // Most requests leave sname and file empty: no string is decoded for them.
+  return { text: nul === start ? '' : buf.toString('latin1', start, nul), garbage };
 }
 
 const allZero = (buf: Buffer, from: number, to: number): boolean => {
@@ -242,13 +244,13 @@ export function parseDhcpPacket(input: Buffer): DhcpPacket | DhcpParseError {
 
   let sname = '';
   if (!(acc.overload & 2)) {
-    const s = cString(buf.subarray(SNAME_OFFSET, SNAME_OFFSET + SNAME_SIZE));
+    const s = cString(buf, SNAME_OFFSET, SNAME_SIZE);
     sname = s.text;
     if (s.garbage) acc.quirks.add('field-garbage');
   }
   let file = '';
   if (!(acc.overload & 1)) {
-    const f = cString(buf.subarray(FILE_OFFSET, FILE_OFFSET + FILE_SIZE));
+    const f = cString(buf, FILE_OFFSET, FILE_SIZE);
     file = f.text;
     if (f.garbage) acc.quirks.add('field-garbage');
   }
