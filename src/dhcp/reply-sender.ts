@@ -102,6 +102,7 @@ class BatchedReplySender implements ReplySender {
     const ring = this.#closed ? null : this.#ring(ep);
     const ip = ring ? ipToInt(address) : NaN;
     if (!ring || bytes.length > STRIDE || Number.isNaN(ip) || !(port > 0 && port < 65536)) {
+      if (ring) this.#flushRing(ring); // what was queued before leaves before this one
       // dgram keeps a reference until the datagram is sent: give it its own copy when
       // the caller counted on this one being copied.
       dgramSend(ep, ring ? Buffer.from(bytes) : bytes, port, address);
