@@ -161,6 +161,7 @@ function encodeFast(request: DhcpPacket, reply: DhcpPacket, scratch: Buffer | nu
   }
   return encodeReply(request, reply).buffer;
 }
+
 /** One OFFER or ACK on its way out (full mode). */
 interface AddressJob {
   readonly p: DhcpPacket;
@@ -172,6 +173,7 @@ interface AddressJob {
   readonly serverAddress: string;
   readonly ip: string;
 }
+
 const isLoopback = (a: string): boolean => a.startsWith('127.');
 /** The channel events.ts publishes `dhcp.decision` on. */
 const decisionChannel = diagnostics_channel.channel('pxepoint.dhcp.decision');
