@@ -7,7 +7,7 @@ import type { DhcpLease } from '../site/model.js';
 import type { LeaseStore } from '../site/repository.js';
 import { DhcpMessageType, DhcpOptionCode } from './option-codes.js';
 import type { DhcpPacket } from './packet.js';
-import { clientIdentifier, getOption, messageType, relayAgentInfo, requestedIpAddress, serverIdentifier } from './options.js';
+import { getOption, messageType, relayAgentInfo, requestedIpAddress, serverIdentifier } from './options.js';
 import { intToIp, type LeaseBook, type LeaseQuery, type Pool } from './leases.js';
 
 export type LeaseStep =
@@ -20,12 +20,13 @@ export type LeaseStep =
   | { kind: 'ignore'; reason: string };
 
 export function leaseQueryOf(packet: DhcpPacket, mac: string): LeaseQuery {
-  const cid = clientIdentifier(packet);
+  // Option 61 as sent (type byte, then the id), in hex; malformed (< 2 bytes) reads as none.
+  const cid = getOption(packet, DhcpOptionCode.ClientIdentifier);
   const host = getOption(packet, DhcpOptionCode.HostName);
   const relay82 = packet.giaddr !== '0.0.0.0' ? relayAgentInfo(packet) : undefined;
   return {
     mac,
-    clientId: cid ? Buffer.concat([Buffer.from([cid.type]), cid.id]).toString('hex') : null,
+    clientId: cid && cid.length >= 2 ? cid.toString('hex') : null,
     hostname: host && host.length > 0 ? host.toString('latin1').replace(/[^\x20-\x7e]/g, '').slice(0, 63) || null : null,
     relay: packet.giaddr !== '0.0.0.0'
       ? { giaddr: packet.giaddr, circuitId: relay82?.circuitId?.toString('hex') ?? null, remoteId: relay82?.remoteId?.toString('hex') ?? null }
@@ -93,16 +94,28 @@ export const subnetMaskOf = (pool: Pool): string => intToIp(pool.mask);
  * Group commit: leases queued during one turn of the event loop are written in one
  * transaction, then their replies are sent. Nothing is sent before its lease is in
  * the store (kill -9 safe with SQLite WAL, synchronous=NORMAL).
+ *
+ * Under load, commits are at most one per `coalesceMs` (default 1 ms): a commit costs
+ * ~20 us plus ~2.5 us a row, so at 10k ACKs/s one a turn (a handful of rows) spends
+ * half its time on commit overhead. The wait applies only right after a commit; an
+ * idle server commits (and ACKs) in the same turn.
  */
 export class LeaseWriter {
   #pending: Array<{ lease: DhcpLease; after: (() => void) | null }> = [];
   #scheduled = false;
   #closed = false;
   #flushing: Promise<void> = Promise.resolve();
+  #lastFlushAt = -Infinity;
+  #timer: NodeJS.Timeout | null = null;
+  readonly #kick = (): void => {
+    this.#timer = null;
+    this.#flushing = this.#flushing.then(() => this.#flush());
+  };
 
   constructor(
     private readonly store: LeaseStore,
     private readonly onError: (error: unknown, dropped: number) => void,
+    private readonly coalesceMs = 1,
   ) {}
 
   get pending(): number {
@@ -115,9 +128,9 @@ export class LeaseWriter {
     this.#pending.push({ lease, after });
     if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(() => {
-        this.#flushing = this.#flushing.then(() => this.#flush());
-      });
+      const wait = this.#lastFlushAt + this.coalesceMs - performance.now();
+      if (wait > 0) this.#timer = setTimeout(this.#kick, wait);
+      else setImmediate(this.#kick);
     }
   }
 
@@ -126,6 +139,7 @@ export class LeaseWriter {
     const batch = this.#pending;
     this.#pending = [];
     if (batch.length === 0) return;
+    this.#lastFlushAt = performance.now();
     try {
       await this.store.putMany(batch.map((b) => b.lease));
     } catch (e) {
@@ -137,6 +151,8 @@ export class LeaseWriter {
 
   /** Writes what is queued, then refuses more. */
   async close(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
     if (this.#pending.length > 0) this.#flushing = this.#flushing.then(() => this.#flush());
     this.#closed = true;
     await this.#flushing;

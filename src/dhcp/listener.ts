@@ -20,6 +20,8 @@ export interface DhcpEndpoint {
   readonly iface: DhcpInterface | null;
   readonly port: number;
   readonly socket: dgram.Socket;
+  /** The socket's fd when the native addon opened it (per interface), else null. */
+  readonly fd: number | null;
 }
 
 export type MessageHandler = (msg: Buffer, from: dgram.RemoteInfo, endpoint: DhcpEndpoint) => void;
@@ -80,8 +82,8 @@ export async function openDhcpListeners(opts: ListenerOptions): Promise<DhcpList
   const recvBuffer = opts.recvBufferBytes ?? 4 * 1024 * 1024;
   const ports: Array<[EndpointKind, number]> = [['dhcp', opts.dhcpPort], ['pxe', opts.pxePort]];
 
-  const attach = (socket: dgram.Socket, kind: EndpointKind, iface: DhcpInterface | null, port: number): void => {
-    const endpoint: DhcpEndpoint = { kind, iface, port, socket };
+  const attach = (socket: dgram.Socket, kind: EndpointKind, iface: DhcpInterface | null, port: number, fd: number | null): void => {
+    const endpoint: DhcpEndpoint = { kind, iface, port, socket, fd };
     // A send or receive error on one datagram must not end the listener: counted, not thrown.
     socket.on('error', (e) => opts.onError?.(e, endpoint));
     socket.on('message', (msg, from) => opts.onMessage(msg, from, endpoint));
@@ -116,7 +118,7 @@ export async function openDhcpListeners(opts: ListenerOptions): Promise<DhcpList
             native.closeFd(fd);
             throw describeBindError(e, `interface ${iface.name}`, port);
           }
-          attach(socket, kind, iface, port);
+          attach(socket, kind, iface, port, fd);
         }
       }
     } else {
@@ -129,7 +131,7 @@ export async function openDhcpListeners(opts: ListenerOptions): Promise<DhcpList
           throw describeBindError(e, opts.address, port);
         }
         socket.setBroadcast(true);
-        attach(socket, kind, null, port);
+        attach(socket, kind, null, port, null);
       }
     }
   } catch (e) {

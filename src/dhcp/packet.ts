@@ -91,8 +91,12 @@ export const isBroadcast = (p: Pick<DhcpPacket, 'flags'>): boolean => (p.flags &
 /** Lower-case colon MAC ("52:54:00:77:00:10") for Ethernet (htype 1, hlen 6), else undefined. */
 export function macAddress(p: Pick<DhcpPacket, 'htype' | 'hlen' | 'chaddr'>): string | undefined {
   if (p.htype !== 1 || p.hlen !== 6 || p.chaddr.length < 6) return undefined;
-  return [...p.chaddr.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  const c = p.chaddr;
+  return `${HEX[c[0]!]}:${HEX[c[1]!]}:${HEX[c[2]!]}:${HEX[c[3]!]}:${HEX[c[4]!]}:${HEX[c[5]!]}`;
 }
+
+/** "00" … "ff": macAddress runs once per packet. */
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 /** chaddr bytes from "52:54:00:77:00:10" (also '-' or no separator), zero-filled to 16. */
 export function chaddrFromMac(mac: string): Buffer {
@@ -141,7 +145,7 @@ function readOptionField(
       return dhcpParseError('PXE_ERR_DHCP_OPTION_OVERRUN',
         `option ${code} at byte ${i} of ${field} claims ${len} bytes but only ${end - i - 2} remain`, field, i, code);
     }
-    const data = Buffer.from(buf.subarray(i + 2, i + 2 + len)); // copy: never alias the socket buffer
+    const data = buf.subarray(i + 2, i + 2 + len); // a view of parseDhcpPacket's own copy
     if (code === DhcpOptionCode.Overload) {
       if (field !== 'options') {
         return dhcpParseError('PXE_ERR_DHCP_BAD_OVERLOAD',
@@ -165,15 +169,19 @@ function readOptionField(
 }
 
 const ip4 = (buf: Buffer, offset: number): string =>
-  `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
+  buf[offset] === 0 && buf[offset + 1] === 0 && buf[offset + 2] === 0 && buf[offset + 3] === 0
+    ? '0.0.0.0' // most addresses in a request: no string built
+    : `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
 
-/** NUL-terminated latin1 text; reports whether bytes after the terminator are non-zero. */
-function cString(field: Buffer): { text: string; garbage: boolean } {
-  const nul = field.indexOf(0);
-  if (nul === -1) return { text: field.toString('latin1'), garbage: false };
+/** NUL-terminated latin1 text in buf[start, start+size); reports whether bytes after the terminator are non-zero. */
+function cString(buf: Buffer, start: number, size: number): { text: string; garbage: boolean } {
+  const end = start + size;
+  let nul = start;
+  while (nul < end && buf[nul] !== 0) nul++;
   let garbage = false;
-  for (let k = nul + 1; k < field.length; k++) if (field[k] !== 0) { garbage = true; break; }
-  return { text: field.toString('latin1', 0, nul), garbage };
+  for (let k = nul + 1; k < end; k++) if (buf[k] !== 0) { garbage = true; break; }
+  // Most requests leave sname and file empty: no string is decoded for them.
+  return { text: nul === start ? '' : buf.toString('latin1', start, nul), garbage };
 }
 
 const allZero = (buf: Buffer, from: number, to: number): boolean => {
@@ -190,12 +198,15 @@ function splitIsCanonical(code: number, parts: Buffer[], sequence: number[]): bo
 }
 
 /** Parses a BOOTP/DHCP UDP payload. Never throws; hostile input gives a typed error value. */
-export function parseDhcpPacket(buf: Buffer): DhcpPacket | DhcpParseError {
-  if (buf.length < DHCP_OPTIONS_OFFSET) {
+export function parseDhcpPacket(input: Buffer): DhcpPacket | DhcpParseError {
+  if (input.length < DHCP_OPTIONS_OFFSET) {
     return dhcpParseError('PXE_ERR_DHCP_TRUNCATED',
-      `packet is ${buf.length} bytes; a DHCP message needs at least ${DHCP_OPTIONS_OFFSET} (header and magic cookie)`,
-      'header', buf.length);
+      `packet is ${input.length} bytes; a DHCP message needs at least ${DHCP_OPTIONS_OFFSET} (header and magic cookie)`,
+      'header', input.length);
   }
+  // One copy of the whole message; option values and chaddr are views of it, so the
+  // packet never aliases the caller's (e.g. the socket's) buffer.
+  const buf = Buffer.from(input);
   const op = buf[0]!;
   if (op !== 1 && op !== 2) {
     return dhcpParseError('PXE_ERR_DHCP_BAD_OP', `op is ${op}; only 1 (BOOTREQUEST) and 2 (BOOTREPLY) exist`, 'header', 0);
@@ -233,13 +244,13 @@ export function parseDhcpPacket(buf: Buffer): DhcpPacket | DhcpParseError {
 
   let sname = '';
   if (!(acc.overload & 2)) {
-    const s = cString(buf.subarray(SNAME_OFFSET, SNAME_OFFSET + SNAME_SIZE));
+    const s = cString(buf, SNAME_OFFSET, SNAME_SIZE);
     sname = s.text;
     if (s.garbage) acc.quirks.add('field-garbage');
   }
   let file = '';
   if (!(acc.overload & 1)) {
-    const f = cString(buf.subarray(FILE_OFFSET, FILE_OFFSET + FILE_SIZE));
+    const f = cString(buf, FILE_OFFSET, FILE_SIZE);
     file = f.text;
     if (f.garbage) acc.quirks.add('field-garbage');
   }
@@ -266,7 +277,7 @@ export function parseDhcpPacket(buf: Buffer): DhcpPacket | DhcpParseError {
     yiaddr: ip4(buf, 16),
     siaddr: ip4(buf, 20),
     giaddr: ip4(buf, 24),
-    chaddr: Buffer.from(buf.subarray(28, 44)),
+    chaddr: buf.subarray(28, 44),
     sname,
     file,
     options,
@@ -282,25 +293,57 @@ export interface EncodeOptions {
   minSize?: number;
 }
 
+/** Dotted IPv4 → unsigned 32-bit integer, or -1 when malformed. Hand-rolled: it runs several times per reply. */
+function parseIpv4(text: string): number {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return n * 256 + part;
+}
+
 /** The 4 bytes of a dotted IPv4 address; throws PXE_ERR_INVALID for anything else (our own values only). */
 export function ipv4Bytes(text: string, field: string): Buffer {
-  const bytes = text.split('.').map((p) => (/^\d{1,3}$/.test(p) ? Number(p) : NaN));
-  if (bytes.length !== 4 || bytes.some((b) => !(b >= 0 && b <= 255))) {
-    throw invalid(field, `"${text}" is not a dotted IPv4 address`);
-  }
-  return Buffer.from(bytes);
+  const out = Buffer.allocUnsafe(4);
+  writeIp4(out, 0, text, field);
+  return out;
 }
 
 function writeIp4(out: Buffer, offset: number, text: string, field: string): void {
-  ipv4Bytes(text, field).copy(out, offset);
+  const n = parseIpv4(text);
+  if (n < 0) throw invalid(field, `"${text}" is not a dotted IPv4 address`);
+  out.writeUInt32BE(n, offset);
 }
+
+function checkOptionCode(code: number): void {
+  if (!Number.isInteger(code) || code < 1 || code > 254 || code === DhcpOptionCode.Overload) {
+    throw invalid('options', `option code ${code} cannot be encoded; 0 and 255 are framing and 52 is set by the encoder`);
+  }
+}
+
+/** Wire size of one option: its data plus 2 bytes per 255-byte piece (RFC 3396 §5). */
+const optionWireSize = (data: Buffer): number => (data.length === 0 ? 2 : data.length + 2 * Math.ceil(data.length / 255));
 
 /** One option as wire instances: code, length, data; split into 255-byte pieces (RFC 3396 §5). */
 function optionInstances(opt: DhcpOption): Buffer[] {
   const { code, data } = opt;
-  if (!Number.isInteger(code) || code < 1 || code > 254 || code === DhcpOptionCode.Overload) {
-    throw invalid('options', `option code ${code} cannot be encoded; 0 and 255 are framing and 52 is set by the encoder`);
-  }
+  checkOptionCode(code);
   if (data.length === 0) return [Buffer.from([code, 0])];
   const out: Buffer[] = [];
   for (let k = 0; k < data.length; k += 255) {
@@ -308,6 +351,25 @@ function optionInstances(opt: DhcpOption): Buffer[] {
     out.push(Buffer.concat([Buffer.from([code, piece.length]), piece]));
   }
   return out;
+}
+
+/** Writes the options at `at` (split as optionInstances would) and returns where they end. */
+function writeOptions(out: Buffer, at: number, options: readonly DhcpOption[]): number {
+  for (const { code, data } of options) {
+    checkOptionCode(code);
+    if (data.length === 0) {
+      out[at++] = code;
+      out[at++] = 0;
+      continue;
+    }
+    for (let k = 0; k < data.length; k += 255) {
+      const len = Math.min(255, data.length - k);
+      out[at++] = code;
+      out[at++] = len;
+      at += data.copy(out, at, k, k + len);
+    }
+  }
+  return at;
 }
 
 function writeHeader(out: Buffer, p: DhcpPacket, sname: string, file: string): void {
@@ -323,22 +385,42 @@ function writeHeader(out: Buffer, p: DhcpPacket, sname: string, file: string): v
   writeIp4(out, 20, p.siaddr, 'siaddr');
   writeIp4(out, 24, p.giaddr, 'giaddr');
   p.chaddr.copy(out, 28, 0, Math.min(16, p.chaddr.length));
-  out.write(sname, SNAME_OFFSET, SNAME_SIZE, 'latin1');
-  out.write(file, FILE_OFFSET, FILE_SIZE, 'latin1');
+  if (sname !== '') out.write(sname, SNAME_OFFSET, SNAME_SIZE, 'latin1');
+  if (file !== '') out.write(file, FILE_OFFSET, FILE_SIZE, 'latin1');
   out.writeUInt32BE(MAGIC_COOKIE, BOOTP_HEADER_SIZE);
+}
+
+/** Size of `p` encoded by encodeDhcpPacket (every option in the options field), before padding. */
+export function encodedSize(p: Pick<DhcpPacket, 'options'>): number {
+  let size = DHCP_OPTIONS_OFFSET + 1;
+  for (const o of p.options) size += optionWireSize(o.data);
+  return size;
 }
 
 /** Encodes every option into the options field (no overload, no size limit). */
 export function encodeDhcpPacket(p: DhcpPacket, opts: EncodeOptions = {}): Buffer {
-  const instances = p.options.flatMap(optionInstances);
-  const optionBytes = instances.reduce((n, b) => n + b.length, 0);
-  const used = DHCP_OPTIONS_OFFSET + optionBytes + 1;
-  const out = Buffer.alloc(Math.max(used, opts.minSize ?? BOOTP_MIN_SIZE));
-  writeHeader(out, p, p.sname, p.file);
-  let at = DHCP_OPTIONS_OFFSET;
-  for (const b of instances) at += b.copy(out, at);
-  out[at] = DhcpOptionCode.End;
+  const out = Buffer.alloc(Math.max(encodedSize(p), opts.minSize ?? BOOTP_MIN_SIZE));
+  encodeInto(p, out);
   return out;
+}
+
+/**
+ * encodeDhcpPacket into `out` from byte 0 (e.g. a reused scratch buffer): returns the
+ * length, or -1 when the message does not fit `out` (nothing is written then).
+ */
+export function encodeDhcpPacketInto(p: DhcpPacket, out: Buffer, opts: EncodeOptions = {}): number {
+  const size = Math.max(encodedSize(p), opts.minSize ?? BOOTP_MIN_SIZE);
+  if (size > out.length) return -1;
+  out.fill(0, 0, size);
+  encodeInto(p, out);
+  return size;
+}
+
+/** Header, options and END into a zeroed `out` that is large enough. */
+function encodeInto(p: DhcpPacket, out: Buffer): void {
+  writeHeader(out, p, p.sname, p.file);
+  const at = writeOptions(out, DHCP_OPTIONS_OFFSET, p.options);
+  out[at] = DhcpOptionCode.End;
 }
 
 /**

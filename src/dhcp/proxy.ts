@@ -100,9 +100,16 @@ function addressBytes(ip: string, field: string): Buffer {
   return b;
 }
 
+/** 4-byte big-endian option values (lease, T1, T2: a few values per pool), made once each; never written to. */
+const u32Cache = new Map<number, Buffer>();
 const u32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(Math.max(0, Math.min(0xffffffff, Math.floor(n))));
+  const v = Math.max(0, Math.min(0xffffffff, Math.floor(n)));
+  let b = u32Cache.get(v);
+  if (!b) {
+    b = Buffer.alloc(4);
+    b.writeUInt32BE(v);
+    if (u32Cache.size < 1024) u32Cache.set(v, b);
+  }
   return b;
 };
 

@@ -25,13 +25,14 @@ import { isPxeClientPacket, pxeRequestFrom, type PxeRequestContext } from '../px
 import type { LeaseStore } from '../site/repository.js';
 import { IP_UDP_OVERHEAD, MIN_MAX_MESSAGE_SIZE, encodeReply, replyDestination } from './builder.js';
 import { isDhcpParseError } from './errors.js';
-import { LeaseWriter, leaseQueryOf, leaseStep, poolForRequest, subnetMaskOf } from './full.js';
+import { LeaseWriter, leaseQueryOf, leaseStep, poolForRequest, subnetMaskOf, type LeaseStep } from './full.js';
 import { firstExternalIpv4, resolveInterfaces, type DhcpInterface } from './interfaces.js';
 import { LeaseBook, normaliseMac, type DhcpPoolConfig, type DhcpReservationConfig } from './leases.js';
 import { openDhcpListeners, type DhcpEndpoint } from './listener.js';
+import { createReplySender, type ReplySender } from './reply-sender.js';
 import type { NativeNet } from '../native/udp-device.js';
 import { DhcpMessageType, DhcpPort, messageTypeName } from './option-codes.js';
-import { BOOTP_MIN_SIZE, DHCP_OPTIONS_OFFSET, encodeDhcpPacket, macAddress, parseDhcpPacket, type DhcpPacket } from './packet.js';
+import { BOOTP_MIN_SIZE, encodeDhcpPacket, encodeDhcpPacketInto, encodedSize, macAddress, parseDhcpPacket, type DhcpPacket } from './packet.js';
 import { messageType, relayAgentInfo, serverIdentifier } from './options.js';
 import { addressReply, bootServerAck, informAck, nakReply, proxyOffer, type BootTarget } from './proxy.js';
 
@@ -87,6 +88,12 @@ export interface DhcpServerOptions {
   native?: NativeNet | null;
   /** Bound on PXE answers waiting for a decision or the response delay (flood protection). */
   maxPending?: number;
+  /**
+   * Send the replies of one event-loop turn with one sendmmsg(2) through the native addon
+   * (per-interface sockets; default: yes when the addon has it, unless the environment has
+   * PXEPOINT_DHCP_NATIVE=0). false forces one dgram send per reply. Decided once, at start.
+   */
+  nativeSend?: boolean;
 }
 
 export interface DhcpServerStats {
@@ -142,14 +149,31 @@ const ZERO = '0.0.0.0';
 /**
  * encodeReply's size rule only matters when the options could exceed the smallest limit a
  * client may set (576 − 28 bytes); typical address replies are far below it, so they are
- * encoded directly (half the work on the hot path of full mode).
+ * encoded directly (half the work on the hot path of full mode), into `scratch` when given.
  */
-function encodeFast(request: DhcpPacket, reply: DhcpPacket): Buffer {
-  let size = DHCP_OPTIONS_OFFSET + 1;
-  for (const o of reply.options) size += 2 + o.data.length + (o.data.length > 255 ? 2 * Math.floor(o.data.length / 255) : 0);
-  if (size <= MIN_MAX_MESSAGE_SIZE - IP_UDP_OVERHEAD) return encodeDhcpPacket(reply, { minSize: BOOTP_MIN_SIZE });
+function encodeFast(request: DhcpPacket, reply: DhcpPacket, scratch: Buffer | null): Buffer {
+  if (encodedSize(reply) <= MIN_MAX_MESSAGE_SIZE - IP_UDP_OVERHEAD) {
+    if (scratch) {
+      const n = encodeDhcpPacketInto(reply, scratch, { minSize: BOOTP_MIN_SIZE });
+      if (n >= 0) return scratch.subarray(0, n);
+    }
+    return encodeDhcpPacket(reply, { minSize: BOOTP_MIN_SIZE });
+  }
   return encodeReply(request, reply).buffer;
 }
+
+/** One OFFER or ACK on its way out (full mode). */
+interface AddressJob {
+  readonly p: DhcpPacket;
+  readonly mac: string;
+  readonly ep: DhcpEndpoint;
+  readonly from: dgram.RemoteInfo;
+  readonly t0: bigint;
+  readonly step: Extract<LeaseStep, { kind: 'offer' | 'ack' }>;
+  readonly serverAddress: string;
+  readonly ip: string;
+}
+
 const isLoopback = (a: string): boolean => a.startsWith('127.');
 /** The channel events.ts publishes `dhcp.decision` on. */
 const decisionChannel = diagnostics_channel.channel('pxepoint.dhcp.decision');
@@ -175,6 +199,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     ?? (opts.address !== ZERO ? opts.address : firstExternalIpv4() ?? '127.0.0.1');
   const serverAddressOf = (ep: DhcpEndpoint): string => ep.iface?.address ?? fallbackServer;
   const ourAddresses = new Set<string>([fallbackServer, ...interfaces.map((i) => i.address)]);
+  const isOurServerId = (id: string): boolean => ourAddresses.has(id);
 
   let book: LeaseBook | null = null;
   let writer: LeaseWriter | null = null;
@@ -196,6 +221,24 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     released: 0, declined: 0, sendErrors: 0, persistErrors: 0, overloaded: 0, decisionErrors: 0,
   };
   const timers = new Set<NodeJS.Timeout>();
+  let lastSendErrorLog = 0;
+  const onSendError = (e: Error, ep: DhcpEndpoint): void => {
+    stats.sendErrors++;
+    // Rate-limited: a misrouted broadcast fails on every packet (e.g. ENETUNREACH without a route).
+    const now = Date.now();
+    if (now - lastSendErrorLog >= 60_000) {
+      lastSendErrorLog = now;
+      log.warn(`DHCP could not send on ${ep.iface?.name ?? 'the wildcard socket'}: ${e.message} (${stats.sendErrors} send error(s) so far)` +
+        (ep.iface ? '' : '; without --interface replies follow the routing table — name the PXE interface with --interface'));
+    }
+  };
+  const replies: ReplySender = createReplySender({
+    onError: onSendError,
+    ...(opts.nativeSend !== undefined ? { nativeSend: opts.nativeSend } : {}),
+    ...(opts.native !== undefined ? { native: opts.native } : {}),
+  });
+  /** Where fast-path replies are encoded when the sender copies them at once (no allocation per reply). */
+  const scratch = Buffer.alloc(MIN_MAX_MESSAGE_SIZE);
   let pending = 0;
   let closed = false;
 
@@ -206,7 +249,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
 
   const send = (ep: DhcpEndpoint, request: DhcpPacket, reply: DhcpPacket, from: dgram.RemoteInfo): void => {
     if (closed) return;
-    const buffer = encodeFast(request, reply);
+    const buffer = encodeFast(request, reply, replies.copies(ep) ? scratch : null);
     const logicalPort = ep.kind === 'pxe' ? DhcpPort.PxeBootServer : DhcpPort.Server;
     let dest = replyDestination(request, reply, { address: from.address, port: from.port }, logicalPort);
     // Node cannot send to an address the client does not answer ARP for yet: broadcast
@@ -222,8 +265,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     const port = toSource ? dest.port
       : dest.port === DhcpPort.Server && request.giaddr !== ZERO ? relayPort
         : dest.port === DhcpPort.Client ? clientPort : dest.port;
-    // No callback: one allocation less per reply; a failure arrives as the socket's 'error'.
-    ep.socket.send(buffer, port, address);
+    replies.send(ep, buffer, port, address);
   };
 
   const later = (fn: () => void, ms: number): void => {
@@ -330,7 +372,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     const serverAddress = serverAddressOf(ep);
     const q = leaseQueryOf(p, mac);
     const pool = poolForRequest(book!, p, ep.iface?.address ?? null, serverAddress);
-    const step = leaseStep(book!, p, q, pool, (id) => ourAddresses.has(id), Date.now());
+    const step = leaseStep(book!, p, q, pool, isOurServerId, Date.now());
     switch (step.kind) {
       case 'ignore':
         stats.ignored++;
@@ -358,38 +400,15 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
       case 'ack':
         break;
     }
-    const ip = step.kind === 'offer' ? step.ip : step.lease.ip;
-    const pool2 = step.pool;
-    const build = (pxe: { req: PxeBootRequest; target: BootTarget } | null): DhcpPacket => addressReply(p, {
-      messageType: step.kind === 'offer' ? DhcpMessageType.Offer : DhcpMessageType.Ack,
-      serverAddress, yiaddr: ip, leaseSeconds: step.leaseSeconds, subnetMask: subnetMaskOf(pool2),
-      ...(pool2.config.router ? { router: pool2.config.router } : {}),
-      ...(pool2.config.dnsServers ? { dnsServers: pool2.config.dnsServers } : {}),
-      ...(pool2.config.domainName ? { domainName: pool2.config.domainName } : {}),
-      ...(pxe ? { pxe: { ...pxe, httpPort } } : {}),
-    });
-    const deliver = (reply: DhcpPacket, decideMs: number, pxeDecision: PxeDecision | null, wait: number): void => {
-      const go = (): void => {
-        send(ep, p, reply, from);
-        if (step.kind === 'offer') stats.offers++;
-        else stats.acks++;
-        decided(p, mac, ep, 'dhcp', t0, decideMs, {
-          decision: step.kind, reason: pxeDecision ? `${step.kind} ${ip}; PXE: ${pxeDecision.reason}` : `${step.kind} ${ip}`,
-          ip, reasonCode: pxeDecision?.reasonCode, pxe: pxeDecision, bootFile: reply.file || null,
-        });
-      };
-      // The ACK leaves only once its lease is durable (group commit).
-      if (step.kind === 'ack') writer!.write(step.lease, () => later(go, wait));
-      else later(go, wait);
-    };
+    const job: AddressJob = { p, mac, ep, from, t0, step, serverAddress, ip: step.kind === 'offer' ? step.ip : step.lease.ip };
     if (!isPxeClientPacket(p) || ignored.has(mac)) {
-      deliver(build(null), elapsedMs(t0), null, 0);
+      deliver(job, buildAddressReply(job, null), elapsedMs(t0), null, 0);
       return;
     }
-    const req = pxeRequestFrom(p, 'dhcp', { interface: ep.iface?.name ?? null, clientIp: ip, ...opts.requestContext });
+    const req = pxeRequestFrom(p, 'dhcp', { interface: ep.iface?.name ?? null, clientIp: job.ip, ...opts.requestContext });
     if (!req || pending >= maxPending) {
       if (req) stats.overloaded++;
-      deliver(build(null), elapsedMs(t0), null, 0);
+      deliver(job, buildAddressReply(job, null), elapsedMs(t0), null, 0);
       return;
     }
     pending++;
@@ -399,16 +418,55 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
       try {
         const r = await pxeTarget(req);
         decision = r.decision;
-        reply = build(r.target ? { req, target: r.target } : null);
+        reply = buildAddressReply(job, r.target ? { req, target: r.target } : null);
       } catch (e) {
         stats.decisionErrors++;
         log.warn(`PXE decision for ${mac} failed: ${(e as Error).message}; answering with an address only`);
-        reply = build(null);
+        reply = buildAddressReply(job, null);
       }
       pending--;
-      deliver(reply, elapsedMs(t0), decision, decision && decision.action !== 'ignore' ? delayMs() : 0);
+      deliver(job, reply, elapsedMs(t0), decision, decision && decision.action !== 'ignore' ? delayMs() : 0);
     })();
   };
+
+  // Full mode's OFFER/ACK path, hoisted (no closure per packet: this runs ~20k times a second).
+  function buildAddressReply(job: AddressJob, pxe: { req: PxeBootRequest; target: BootTarget } | null): DhcpPacket {
+    const { step } = job;
+    const pool = step.pool;
+    return addressReply(job.p, {
+      messageType: step.kind === 'offer' ? DhcpMessageType.Offer : DhcpMessageType.Ack,
+      serverAddress: job.serverAddress, yiaddr: job.ip, leaseSeconds: step.leaseSeconds, subnetMask: subnetMaskOf(pool),
+      ...(pool.config.router ? { router: pool.config.router } : {}),
+      ...(pool.config.dnsServers ? { dnsServers: pool.config.dnsServers } : {}),
+      ...(pool.config.domainName ? { domainName: pool.config.domainName } : {}),
+      ...(pxe ? { pxe: { ...pxe, httpPort } } : {}),
+    });
+  }
+
+  function sendAddressReply(job: AddressJob, reply: DhcpPacket, decideMs: number, pxeDecision: PxeDecision | null): void {
+    const { p, step, ip } = job;
+    send(job.ep, p, reply, job.from);
+    if (step.kind === 'offer') stats.offers++;
+    else stats.acks++;
+    decided(p, job.mac, job.ep, 'dhcp', job.t0, decideMs, {
+      decision: step.kind, reason: pxeDecision ? `${step.kind} ${ip}; PXE: ${pxeDecision.reason}` : `${step.kind} ${ip}`,
+      ip, reasonCode: pxeDecision?.reasonCode, pxe: pxeDecision, bootFile: reply.file || null,
+    });
+  }
+
+  function deliver(job: AddressJob, reply: DhcpPacket, decideMs: number, pxeDecision: PxeDecision | null, wait: number): void {
+    const { step } = job;
+    if (step.kind === 'ack') {
+      // The ACK leaves only once its lease is durable (group commit).
+      writer!.write(step.lease, wait > 0
+        ? () => later(() => sendAddressReply(job, reply, decideMs, pxeDecision), wait)
+        : () => sendAddressReply(job, reply, decideMs, pxeDecision));
+    } else if (wait > 0) {
+      later(() => sendAddressReply(job, reply, decideMs, pxeDecision), wait);
+    } else {
+      sendAddressReply(job, reply, decideMs, pxeDecision);
+    }
+  }
 
   const onMessage = (msg: Buffer, from: dgram.RemoteInfo, ep: DhcpEndpoint): void => {
     const t0 = process.hrtime.bigint();
@@ -442,19 +500,9 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     }
   };
 
-  let lastSendErrorLog = 0;
   const listeners = await openDhcpListeners({
     address: opts.address, dhcpPort: opts.dhcpPort, pxePort: opts.pxePort, interfaces, onMessage,
-    onError: (e, ep) => {
-      stats.sendErrors++;
-      // Rate-limited: a misrouted broadcast fails on every packet (e.g. ENETUNREACH without a route).
-      const now = Date.now();
-      if (now - lastSendErrorLog >= 60_000) {
-        lastSendErrorLog = now;
-        log.warn(`DHCP could not send on ${ep.iface?.name ?? 'the wildcard socket'}: ${e.message} (${stats.sendErrors} send error(s) so far)` +
-          (ep.iface ? '' : '; without --interface replies follow the routing table — name the PXE interface with --interface'));
-      }
-    },
+    onError: onSendError,
     ...(opts.native !== undefined ? { native: opts.native } : {}),
   });
   for (const w of listeners.warnings) log.warn(w);
@@ -484,6 +532,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
       closed = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      replies.close(); // what the last turn queued (e.g. ACKs of the final commit)
       await listeners.close();
     },
   };

@@ -33,6 +33,14 @@ export interface NativeNet {
    * `stride`); the kernel answers -EINVAL/-EIO where it cannot (then call again without).
    */
   sendWindow?(fd: number, dest: Buffer, ring: Buffer, stride: number, lens: Uint32Array, first: number, count: number, gso?: boolean): number;
+  /**
+   * DHCP batch send (src/native/udp_batch.c; absent from an addon built before it existed).
+   * sendmmsg(2) of datagram j = `ring[j*stride, +lens[j])` to IPv4 `addrs[j]` (host byte
+   * order) port `ports[j]`, for j < count. Returns how many were dealt with: sent, or
+   * failed for good (counted in status[0], last errno in status[1]); fewer than `count`
+   * when the socket buffer is full.
+   */
+  sendBatch?(fd: number, ring: Buffer, stride: number, lens: Uint32Array, addrs: Uint32Array, ports: Uint32Array, count: number, status: Int32Array): number;
 }
 
 let cached: { addon: NativeNet | null; error: string | null } | undefined;

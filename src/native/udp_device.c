@@ -29,6 +29,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "udp_batch.h"
+
 static napi_value throw_errno(napi_env env, const char *what, int err) {
   char message[256];
   snprintf(message, sizeof message, "%s: %s", what, strerror(err));
@@ -357,6 +359,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "sendWindow", NULL, send_window, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  pxepoint_register_udp_batch(env, exports); /* DHCP: udp_batch.c */
   return exports;
 }
 

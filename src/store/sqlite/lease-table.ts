@@ -30,6 +30,20 @@ const fromRow = (r: Row): DhcpLease => ({
   relay: r.relay === null ? null : (JSON.parse(r.relay) as DhcpLease['relay']),
 });
 
+/**
+ * The relay column's JSON. A relayed network gets thousands of leases a second through
+ * the same relay, so the last text is kept and reused while the values are the same.
+ */
+let lastRelay: { giaddr: string; circuitId: string | null; remoteId: string | null; json: string } | null = null;
+function relayJson(relay: DhcpLease['relay']): string | null {
+  if (relay === null) return null;
+  const last = lastRelay;
+  if (last && last.giaddr === relay.giaddr && last.circuitId === relay.circuitId && last.remoteId === relay.remoteId) return last.json;
+  const json = JSON.stringify({ giaddr: relay.giaddr, circuitId: relay.circuitId, remoteId: relay.remoteId });
+  lastRelay = { giaddr: relay.giaddr, circuitId: relay.circuitId, remoteId: relay.remoteId, json };
+  return json;
+}
+
 export class LeaseTable {
   readonly #list: Database.Statement<[], Row>;
   readonly #get: Database.Statement<[string], Row>;
@@ -51,8 +65,7 @@ export class LeaseTable {
     // db.transaction: BEGIN/COMMIT outside a transaction, a SAVEPOINT inside one.
     this.#putMany = db.transaction((leases: readonly DhcpLease[]) => {
       for (const l of leases) {
-        this.#put.run(l.ip, l.mac, l.clientId, l.subnet, l.state, l.expiresAt, l.updatedAt, l.hostname,
-          l.relay === null ? null : JSON.stringify(l.relay));
+        this.#put.run(l.ip, l.mac, l.clientId, l.subnet, l.state, l.expiresAt, l.updatedAt, l.hostname, relayJson(l.relay));
       }
     });
   }
