@@ -33,6 +33,15 @@ export interface NativeNet {
    * `stride`); the kernel answers -EINVAL/-EIO where it cannot (then call again without).
    */
   sendWindow?(fd: number, dest: Buffer, ring: Buffer, stride: number, lens: Uint32Array, first: number, count: number, gso?: boolean): number;
+  /**
+   * Bounded busy-poll of a transfer socket for the client's next datagram (the ACK of
+   * the window just sent), without sleeping, for up to `micros` µs. Returns its length
+   * (received into `buf`) when it came from `dest`; -1 when nothing came in time; -2
+   * when something else waits for the event loop (another source, a datagram larger
+   * than `buf`, or a readable `watchFd`, e.g. the request socket; -1 for none), left
+   * unread; < -2 is -errno.
+   */
+  pollRecv?(fd: number, dest: Buffer, buf: Buffer, micros: number, watchFd: number): number;
 }
 
 let cached: { addon: NativeNet | null; error: string | null } | undefined;

@@ -55,6 +55,28 @@ export interface TftpServerOptions {
    * environment has PXEPOINT_TFTP_GSO=0.
    */
   udpGso?: boolean;
+  /**
+   * Native path only: after a window (or the OACK) is sent, check the transfer socket
+   * for the ACK without sleeping for up to this many microseconds before going back to
+   * the event loop (docs/decisions/0013-tftp-busy-poll.md). Spins only while exactly one
+   * transfer runs and its ACK is due, never when idle; a transfer whose ACKs keep coming
+   * later than this backs off. 0 turns it off. Default 100 (DEFAULT_BUSY_POLL_MICROS), or
+   * PXEPOINT_TFTP_BUSY_POLL_US from the environment.
+   */
+  busyPollMicros?: number;
+}
+
+/** See busyPollMicros: covers the ACK turnaround of a window on a fast LAN or loopback. */
+export const DEFAULT_BUSY_POLL_MICROS = 100;
+/** Longest the busy-poll keeps one transfer going before the event loop runs again. */
+const BUSY_POLL_TURN_MS = 2;
+/** Largest client datagram the busy-poll takes (ACKs are 4 bytes, ERRORs ~516); larger ones go to dgram. */
+const BUSY_POLL_BUF = 2048;
+
+function busyPollSetting(want: number | undefined): number {
+  const env = process.env.PXEPOINT_TFTP_BUSY_POLL_US;
+  const v = want ?? (env !== undefined && env !== '' ? Number(env) : DEFAULT_BUSY_POLL_MICROS);
+  return Number.isFinite(v) && v > 0 ? Math.min(Math.floor(v), 10_000) : 0;
 }
 
 /** The native send functions, or null: the pure-JS path. */
@@ -63,6 +85,8 @@ interface NativeSend {
   sockaddrFor: NonNullable<NativeNet['sockaddrFor']>;
   sendWindow: NonNullable<NativeNet['sendWindow']>;
   closeFd: NativeNet['closeFd'];
+  /** Absent from an addon built before it existed: no busy-poll then. */
+  pollRecv: NativeNet['pollRecv'];
 }
 
 function selectNativeSend(want: boolean | undefined): NativeSend | null {
@@ -76,6 +100,7 @@ function selectNativeSend(want: boolean | undefined): NativeSend | null {
     sockaddrFor: addon.sockaddrFor.bind(addon),
     sendWindow: addon.sendWindow.bind(addon),
     closeFd: addon.closeFd.bind(addon),
+    pollRecv: typeof addon.pollRecv === 'function' ? addon.pollRecv.bind(addon) : undefined,
   };
 }
 
@@ -94,6 +119,10 @@ export interface TftpStats {
   active: number;
   bytesSent: number;
   retransmits: number;
+  /** Busy-polls that caught the ACK (native path, busyPollMicros). */
+  busyPollHits: number;
+  /** Busy-polls that ran out of time (the ACK then came through the event loop). */
+  busyPollMisses: number;
 }
 
 export interface TftpServer {
@@ -101,6 +130,8 @@ export interface TftpServer {
   readonly port: number;
   /** True when transfers send windows through the native sendmmsg path. */
   readonly nativeSend: boolean;
+  /** Busy-poll budget in µs after each window (0: off, or not the native path). */
+  readonly busyPollMicros: number;
   stats(): TftpStats;
   close(): Promise<void>;
 }
@@ -173,6 +204,10 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   const resolver = opts.resolver ?? createDiskResolver(opts.root);
   const native = selectNativeSend(opts.nativeSend);
   const gsoWanted = opts.udpGso ?? process.env.PXEPOINT_TFTP_GSO !== '0';
+  const pollRecv = native?.pollRecv;
+  const busyPollMicros = pollRecv ? busyPollSetting(opts.busyPollMicros) : 0;
+  // One receive buffer for every busy-poll: the thread spins for one transfer at a time.
+  const pollBuf = busyPollMicros > 0 ? Buffer.allocUnsafe(BUSY_POLL_BUF) : null;
 
   const stats: TftpStats = {
     requests: 0,
@@ -187,6 +222,8 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     active: 0,
     bytesSent: 0,
     retransmits: 0,
+    busyPollHits: 0,
+    busyPollMisses: 0,
   };
   const active = new Map<string, ActiveTransfer>();
   const perClient = new Map<string, number>();
@@ -462,6 +499,45 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     entry.transfer = transfer;
     entry.cancel = (reason) => transfer.cancel(reason);
 
+    // Busy-poll (busyPollMicros): after a window is sent, wait for its ACK spinning
+    // instead of sleeping in epoll, so the ACK is taken without this thread's wake-up.
+    // Only while this is the one running transfer (others would wait behind the spin),
+    // only while an ACK is due, at most BUSY_POLL_TURN_MS before the event loop runs
+    // again; a transfer whose ACKs keep missing the budget spins on ever fewer windows
+    // (every 2nd, 4th, … 64th), so a slow client costs little CPU. The ACK goes through
+    // transfer.handlePacket like one from dgram; anything else is left to dgram.
+    let spinning = false;
+    let misses = 0;
+    let skip = 0;
+    const busyPoll = (): void => {
+      if (spinning || !pollBuf || !pollRecv || fd < 0 || !dest || active.size !== 1 || !transfer.awaitingAck) return;
+      if (skip > 0) {
+        skip--;
+        return;
+      }
+      spinning = true;
+      try {
+        const until = performance.now() + BUSY_POLL_TURN_MS;
+        while (transfer.awaitingAck && active.size === 1 && !closing) {
+          const n = pollRecv(fd, dest, pollBuf, busyPollMicros, -1);
+          if (n < 0) {
+            if (n === -1) {
+              stats.busyPollMisses++;
+              misses = Math.min(misses + 1, 6);
+              skip = (1 << misses) - 1;
+            }
+            break;
+          }
+          stats.busyPollHits++;
+          misses = 0;
+          transfer.handlePacket(pollBuf.subarray(0, n));
+          if (performance.now() >= until) break;
+        }
+      } finally {
+        spinning = false;
+      }
+    };
+
     socket.on('message', (msg, rinfo) => {
       if (rinfo.port !== client.port || rinfo.address !== client.address) {
         // RFC 1350: a packet from a foreign TID gets ERROR 5 and the transfer goes on.
@@ -470,9 +546,11 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         return;
       }
       transfer.handlePacket(msg);
+      busyPoll();
     });
     socket.on('error', (err) => transfer.cancel(`socket error: ${err.message}`));
     transfer.start();
+    busyPoll();
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -488,6 +566,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     address: bound.address,
     port: bound.port,
     nativeSend: native !== null,
+    busyPollMicros,
     stats: () => ({ ...stats }),
     async close() {
       if (closing) return;

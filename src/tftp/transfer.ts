@@ -131,6 +131,15 @@ export class Transfer {
     return this.phase === 'done';
   }
 
+  /**
+   * True while everything due has been sent and the client's acknowledgement is
+   * awaited: the OACK, or a whole burst of the window (not while waiting for the disk).
+   * The server's busy-poll (server.ts, busyPollMicros) spins only then.
+   */
+  get awaitingAck(): boolean {
+    return this.phase === 'oack' || (this.phase === 'data' && !this.waitingForData && this.cursor > this.burstEnd && this.sentTo > 0);
+  }
+
   start(): void {
     if (this.oackPacket) {
       this.phase = 'oack';
