@@ -42,6 +42,13 @@ export interface NativeNet {
    * unread; < -2 is -errno.
    */
   pollRecv?(fd: number, dest: Buffer, buf: Buffer, micros: number, watchFd: number): number;
+  /**
+   * preadv2(RWF_NOWAIT) into `buf[offset, +length)` from file position `position`: only
+   * bytes already in the page cache, never waiting for the disk. Returns the bytes read
+   * (short at EOF or where the cache ends), -EAGAIN (-11) when the first byte is not
+   * cached, other -errno (e.g. -EOPNOTSUPP, -95) on failure.
+   */
+  preadNoWait?(fd: number, buf: Buffer, offset: number, length: number, position: number): number;
 }
 
 let cached: { addon: NativeNet | null; error: string | null } | undefined;

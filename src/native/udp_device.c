@@ -12,7 +12,8 @@
  * Linux only (SO_BINDTODEVICE); needs CAP_NET_RAW for the device binding (root).
  *
  * The same module carries the TFTP send fast path (openTransferSocket, sockaddrFor,
- * sendWindow: sendmmsg; pollRecv: bounded busy-poll for the ACK), further down.
+ * sendWindow: sendmmsg; pollRecv: bounded busy-poll for the ACK; preadNoWait: file
+ * reads from the page cache during that poll), further down.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -464,6 +465,54 @@ static napi_value poll_recv(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * preadNoWait(fd, buf: Buffer, offset: number, length: number, position: number): number
+ * pread(2) of file bytes that are already in the page cache, never waiting for the
+ * disk (preadv2 with RWF_NOWAIT, Linux 4.14): the TFTP reader calls it on the main
+ * thread while a busy-poll waits for an ACK, instead of a thread-pool read whose
+ * completion would wait for the event loop. Returns the bytes read (short at the end
+ * of the file, or when only part of the range is cached), or -errno: -EAGAIN when the
+ * first byte is not cached (read asynchronously then), -EOPNOTSUPP where the file
+ * system cannot do it.
+ */
+static napi_value pread_no_wait(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) {
+    napi_throw_type_error(env, NULL, "preadNoWait(fd, buf, offset, length, position) takes five arguments");
+    return NULL;
+  }
+  int32_t fd;
+  void *buf;
+  size_t buf_len;
+  int64_t offset, length, position;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_buffer_info(env, argv[1], &buf, &buf_len) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &offset) != napi_ok ||
+      napi_get_value_int64(env, argv[3], &length) != napi_ok ||
+      napi_get_value_int64(env, argv[4], &position) != napi_ok) {
+    napi_throw_type_error(env, NULL, "preadNoWait: bad argument types");
+    return NULL;
+  }
+  if (fd < 0 || offset < 0 || length < 0 || position < 0 || (uint64_t)offset + (uint64_t)length > buf_len || length > INT32_MAX) {
+    napi_throw_range_error(env, NULL, "preadNoWait: arguments out of range");
+    return NULL;
+  }
+  int32_t ret;
+#ifdef RWF_NOWAIT
+  struct iovec iov = { .iov_base = (char *)buf + offset, .iov_len = (size_t)length };
+  ssize_t n;
+  do n = preadv2(fd, &iov, 1, (off_t)position, RWF_NOWAIT);
+  while (n < 0 && errno == EINTR);
+  ret = n < 0 ? -errno : (int32_t)n;
+#else
+  ret = -EOPNOTSUPP;
+#endif
+  napi_value result;
+  napi_create_int32(env, ret, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "openUdpSocket", NULL, open_udp_socket, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -472,6 +521,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "sockaddrFor", NULL, sockaddr_for, NULL, NULL, NULL, napi_enumerable, NULL },
     { "sendWindow", NULL, send_window, NULL, NULL, NULL, napi_enumerable, NULL },
     { "pollRecv", NULL, poll_recv, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "preadNoWait", NULL, pread_no_wait, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -413,7 +413,12 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       return;
     }
     // Large blocks get larger reads (8 blocks per read), small ones the default.
-    const reader = new FileBlockReader(source, { readAhead: readAhead ?? Math.min(1 << 20, Math.max(DEFAULT_READ_AHEAD, 8 * neg.blksize)), netascii });
+    const reader = new FileBlockReader(source, {
+      readAhead: readAhead ?? Math.min(1 << 20, Math.max(DEFAULT_READ_AHEAD, 8 * neg.blksize)),
+      netascii,
+      // Busy-polling: refill read-ahead chunks from the page cache while spinning.
+      syncTopUp: busyPollMicros > 0 && fd >= 0,
+    });
     const startedAt = performance.now();
     const options = { blksize: neg.blksize, windowsize: neg.windowsize, timeoutMs: neg.timeoutMs, tsize: neg.tsize, mode: netascii ? 'netascii' : 'octet' };
     const fileSize = source.size;
@@ -510,15 +515,18 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     let misses = 0;
     let skip = 0;
     const busyPoll = (): void => {
-      if (spinning || !pollBuf || !pollRecv || fd < 0 || !dest || active.size !== 1 || !transfer.awaitingAck) return;
-      if (skip > 0) {
-        skip--;
+      if (spinning || !pollBuf || !pollRecv || fd < 0 || !dest) return;
+      if (active.size !== 1 || !transfer.awaitingAck || skip > 0) {
+        if (skip > 0 && transfer.awaitingAck) skip--;
+        reader.readAhead(); // not spinning: read ahead on the thread pool as usual
         return;
       }
       spinning = true;
       try {
         const until = performance.now() + BUSY_POLL_TURN_MS;
         while (transfer.awaitingAck && active.size === 1 && !closing) {
+          // The wait for the ACK is idle time: refill one read-ahead chunk from the page cache first.
+          reader.topUp();
           const n = pollRecv(fd, dest, pollBuf, busyPollMicros, -1);
           if (n < 0) {
             if (n === -1) {

@@ -245,6 +245,42 @@ describe('Transfer state machine', () => {
     expect(Buffer.concat(out).equals(data)).toBe(true);
   });
 
+  it('syncTopUp: chunks come from readNow (page cache) when it can, from read() when it cannot', async () => {
+    const data = crypto.randomBytes(300_000);
+    let nowCalls = 0;
+    let asyncCalls = 0;
+    // readNow "finds" every other chunk uncached: those go through the async read.
+    const source = {
+      size: data.length,
+      read: async (pos: number, len: number, into?: Buffer) => {
+        asyncCalls++;
+        const b = into ?? Buffer.alloc(len);
+        return b.subarray(0, data.copy(b, 0, pos, Math.min(pos + len, data.length)));
+      },
+      readNow: (pos: number, len: number, into: Buffer, off: number) => {
+        if (nowCalls++ % 2 === 1) return -1;
+        return data.copy(into, off, pos, Math.min(pos + len, data.length));
+      },
+      close: async () => undefined,
+    };
+    const reader = new FileBlockReader(source, { readAhead: 65464, syncTopUp: true });
+    const h = harness({ blksize: 1000, windowsize: 16 }, data, reader);
+    h.t.start();
+    const out: Buffer[] = [];
+    for (let guard = 0; guard < 10_000 && !h.result(); guard++) {
+      reader.topUp(); // what the busy-polling server does while it waits for an ACK
+      await new Promise((r) => setImmediate(r));
+      const burst = h.take();
+      if (burst.length === 0) continue;
+      for (const s of burst) out.push(s.payload);
+      h.ack((burst[burst.length - 1] as Sent).block);
+    }
+    expect(h.result()).toMatchObject({ outcome: 'ok', bytes: data.length });
+    expect(Buffer.concat(out).equals(data)).toBe(true);
+    expect(nowCalls).toBeGreaterThan(1);
+    expect(asyncCalls).toBeGreaterThan(1);
+  });
+
   it('a failing disk read ends the transfer with outcome read-error', async () => {
     const failing = {
       size: 1_000_000,
