@@ -75,6 +75,8 @@ export class FileBlockReader implements BlockStream {
   private closed = false;
   /** Refills come from topUp() (synchronous, page cache only) instead of the thread pool. */
   private readonly syncTopUp: boolean;
+  /** syncTopUp mode: requests of at least this many bytes are read straight into the caller's buffer. */
+  private readonly directMin: number;
 
   /**
    * @param opts.readAhead chunk size (at least one maximum block)
@@ -85,12 +87,16 @@ export class FileBlockReader implements BlockStream {
    *   demand in `fill()`; only bytes not in the page cache go to the thread pool. A
    *   thread-pool read completes through the event loop, which a busy-polling server
    *   visits late, and competes with the sender for its CPU.
+   * @param opts.directMin (syncTopUp, octet only) a `fill()` of at least this many bytes
+   *   with no chunk data buffered reads the page cache straight into the caller's buffer
+   *   (the window slot), without a chunk in between: one copy of each byte fewer.
    */
   constructor(
     private readonly source: TftpFileSource,
-    opts: { readAhead?: number; netascii?: boolean; depth?: number; syncTopUp?: boolean } = {},
+    opts: { readAhead?: number; netascii?: boolean; depth?: number; syncTopUp?: boolean; directMin?: number } = {},
   ) {
     this.syncTopUp = opts.syncTopUp === true && typeof source.readNow === 'function';
+    this.directMin = this.syncTopUp && !opts.netascii && opts.directMin !== undefined && opts.directMin > 0 ? opts.directMin : Number.POSITIVE_INFINITY;
     const want = Math.max(opts.readAhead ?? DEFAULT_READ_AHEAD, MAX_BLKSIZE);
     // Small files get a chunk their size: no point holding 256 KiB for a 30 KiB NBP.
     this.chunkSize = Math.max(1, Math.min(want, source.size));
@@ -154,6 +160,7 @@ export class FileBlockReader implements BlockStream {
       this.prefetch();
       return false;
     }
+    if (this.directMin !== Number.POSITIVE_INFINITY) return false; // blocks are read directly
     if (this.pending || this.sourceDone || this.error || this.closed) return false;
     const raw = this.freeRaw.pop();
     if (!raw) return false;
@@ -176,11 +183,28 @@ export class FileBlockReader implements BlockStream {
   fill(dst: Buffer, off: number, len: number): number {
     if (this.error) return -1;
     let available = this.cur.view.length - this.curPos + this.readyBytes;
+    if (len >= this.directMin && available < len && !this.pending && !this.closed) {
+      // Buffered bytes (left from a chunk read after a cache miss) first, the rest
+      // straight from the page cache into the slot; not cached → the chunk path below.
+      const want = Math.min(len - available, this.source.size - this.filePos);
+      const n = want <= 0 ? 0 : (this.source.readNow as NonNullable<TftpFileSource['readNow']>)(this.filePos, want, dst, off + available);
+      if (n >= 0) {
+        const copied = this.copyOut(dst, off, available);
+        if (n < want) this.filePos = this.source.size; // the file shrank: stop here
+        else this.filePos += n;
+        return copied + n;
+      }
+    }
     while (available < len && this.syncTopUp && this.topUp()) available = this.cur.view.length - this.curPos + this.readyBytes;
     if (available < len && (this.pending || !this.sourceDone)) {
       this.prefetch();
       return -1;
     }
+    return this.copyOut(dst, off, len);
+  }
+
+  /** Copies up to `len` buffered bytes (fewer only at the end of the stream). */
+  private copyOut(dst: Buffer, off: number, len: number): number {
     let copied = 0;
     while (copied < len) {
       const view = this.cur.view;

@@ -70,6 +70,8 @@ export interface TftpServerOptions {
 export const DEFAULT_BUSY_POLL_MICROS = 100;
 /** Longest the busy-poll keeps one transfer going before the event loop runs again. */
 const BUSY_POLL_TURN_MS = 2;
+/** Blocks at least this large are read straight into the window (no read-ahead chunk in between). */
+const DIRECT_READ_MIN = 16 * 1024;
 /** Largest client datagram the busy-poll takes (ACKs are 4 bytes, ERRORs ~516); larger ones go to dgram. */
 const BUSY_POLL_BUF = 2048;
 
@@ -418,6 +420,8 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       netascii,
       // Busy-polling: refill read-ahead chunks from the page cache while spinning.
       syncTopUp: busyPollMicros > 0 && fd >= 0,
+      // Large blocks go from the page cache straight into their window slot.
+      directMin: DIRECT_READ_MIN,
     });
     const startedAt = performance.now();
     const options = { blksize: neg.blksize, windowsize: neg.windowsize, timeoutMs: neg.timeoutMs, tsize: neg.tsize, mode: netascii ? 'netascii' : 'octet' };
@@ -525,7 +529,9 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       try {
         const until = performance.now() + BUSY_POLL_TURN_MS;
         while (transfer.awaitingAck && active.size === 1 && !closing) {
-          // The wait for the ACK is idle time: refill one read-ahead chunk from the page cache first.
+          // The wait for the ACK is idle time: read the next window's first block into its
+          // slot, and refill one read-ahead chunk from the page cache.
+          transfer.prefill();
           reader.topUp();
           const n = pollRecv(fd, dest, pollBuf, busyPollMicros, -1);
           if (n < 0) {
