@@ -5,6 +5,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { loadNativeNet, type NativeNet } from '../native/udp-device.js';
 import { publish } from '../events.js';
@@ -60,8 +61,9 @@ export interface TftpServerOptions {
    * for the ACK without sleeping for up to this many microseconds before going back to
    * the event loop (docs/decisions/0013-tftp-busy-poll.md). Spins only while exactly one
    * transfer runs and its ACK is due, never when idle; a transfer whose ACKs keep coming
-   * later than this backs off. 0 turns it off. Default 100 (DEFAULT_BUSY_POLL_MICROS), or
-   * PXEPOINT_TFTP_BUSY_POLL_US from the environment.
+   * later than this backs off. 0 turns it off. Default 100 (DEFAULT_BUSY_POLL_MICROS) where
+   * the process may run on at least two CPUs, 0 on one (the spin would take the CPU from
+   * everything else); PXEPOINT_TFTP_BUSY_POLL_US in the environment overrides the default.
    */
   busyPollMicros?: number;
 }
@@ -77,7 +79,8 @@ const BUSY_POLL_BUF = 2048;
 
 function busyPollSetting(want: number | undefined): number {
   const env = process.env.PXEPOINT_TFTP_BUSY_POLL_US;
-  const v = want ?? (env !== undefined && env !== '' ? Number(env) : DEFAULT_BUSY_POLL_MICROS);
+  // availableParallelism() counts the CPUs this process may run on (its affinity mask).
+  const v = want ?? (env !== undefined && env !== '' ? Number(env) : os.availableParallelism() >= 2 ? DEFAULT_BUSY_POLL_MICROS : 0);
   return Number.isFinite(v) && v > 0 ? Math.min(Math.floor(v), 10_000) : 0;
 }
 
