@@ -61,9 +61,9 @@ export interface TftpServerOptions {
    * for the ACK without sleeping for up to this many microseconds before going back to
    * the event loop (docs/decisions/0013-tftp-busy-poll.md). Spins only while exactly one
    * transfer runs and its ACK is due, never when idle; a transfer whose ACKs keep coming
-   * later than this backs off. 0 turns it off. Default 100 (DEFAULT_BUSY_POLL_MICROS) where
-   * the process may run on at least two CPUs, 0 on one (the spin would take the CPU from
-   * everything else); PXEPOINT_TFTP_BUSY_POLL_US in the environment overrides the default.
+   * later than this backs off. 0 turns it off. Default 100 (DEFAULT_BUSY_POLL_MICROS) on a
+   * machine with two CPUs or more, 0 on one (the spin would take the only CPU from every
+   * other process); PXEPOINT_TFTP_BUSY_POLL_US in the environment overrides the default.
    */
   busyPollMicros?: number;
 }
@@ -79,8 +79,9 @@ const BUSY_POLL_BUF = 2048;
 
 function busyPollSetting(want: number | undefined): number {
   const env = process.env.PXEPOINT_TFTP_BUSY_POLL_US;
-  // availableParallelism() counts the CPUs this process may run on (its affinity mask).
-  const v = want ?? (env !== undefined && env !== '' ? Number(env) : os.availableParallelism() >= 2 ? DEFAULT_BUSY_POLL_MICROS : 0);
+  // CPUs of the machine, not the affinity mask: a server pinned to one CPU of several
+  // takes that CPU only from work pinned beside it; the scheduler moves the rest.
+  const v = want ?? (env !== undefined && env !== '' ? Number(env) : os.cpus().length >= 2 ? DEFAULT_BUSY_POLL_MICROS : 0);
   return Number.isFinite(v) && v > 0 ? Math.min(Math.floor(v), 10_000) : 0;
 }
 
