@@ -87,9 +87,10 @@ export class FileBlockReader implements BlockStream {
    *   demand in `fill()`; only bytes not in the page cache go to the thread pool. A
    *   thread-pool read completes through the event loop, which a busy-polling server
    *   visits late, and competes with the sender for its CPU.
-   * @param opts.directMin (syncTopUp, octet only) a `fill()` of at least this many bytes
-   *   with no chunk data buffered reads the page cache straight into the caller's buffer
-   *   (the window slot), without a chunk in between: one copy of each byte fewer.
+   * @param opts.directMin (syncTopUp, octet only; give it only when every fill() is at
+   *   least this large) a `fill()` of at least this many bytes reads what is not buffered
+   *   from the page cache straight into the caller's buffer (the window slot), without a
+   *   chunk in between: one copy of each byte fewer. `topUp()` then refills no chunks.
    */
   constructor(
     private readonly source: TftpFileSource,

@@ -425,7 +425,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       // Busy-polling: refill read-ahead chunks from the page cache while spinning.
       syncTopUp: busyPollMicros > 0 && fd >= 0,
       // Large blocks go from the page cache straight into their window slot.
-      directMin: DIRECT_READ_MIN,
+      ...(neg.blksize >= DIRECT_READ_MIN ? { directMin: DIRECT_READ_MIN } : {}),
     });
     const startedAt = performance.now();
     const options = { blksize: neg.blksize, windowsize: neg.windowsize, timeoutMs: neg.timeoutMs, tsize: neg.tsize, mode: netascii ? 'netascii' : 'octet' };
