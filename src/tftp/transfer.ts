@@ -212,7 +212,8 @@ export class Transfer {
    * Never waits: when the reader has no data ready it does nothing.
    */
   prefill(): void {
-    if (!this.awaitingAck) return;
+    // Not while the OACK waits: OVMF aborts after it (tsize probe), so nothing is read for it.
+    if (this.phase !== 'data' || !this.awaitingAck) return;
     const n = this.filled + 1;
     if (n > this.last || n > this.base + this.params.windowsize) return;
     this.fillSlot(this.ring ??= Buffer.allocUnsafe(this.slots * this.stride), n);
