@@ -71,7 +71,7 @@ class DiskSource implements TftpFileSource {
     if (pread) {
       let usable = true;
       this.readNow = (position, length, into, offset) => {
-        if (!usable) return -1;
+        if (!usable || this.handle.fd < 0) return -1; // fd is -1 once closed
         let got = 0;
         while (got < length) {
           const n = pread(this.handle.fd, into, offset + got, length - got, position + got);
