@@ -21,6 +21,11 @@ export interface TftpSettings {
   retries: number;
   maxTransfers: number;
   maxPerClient: number;
+  /**
+   * µs the TFTP server busy-polls for a window's ACK (native path, one transfer running;
+   * docs/tftp.md). Unset: 100 on two CPUs or more, 0 (off) on one. 0 turns it off.
+   */
+  busyPollMicros?: number;
 }
 
 /** The PXE decision's settings (ConfigMgr's PXE tab, rules 45–56; docs/pxe.md). */
@@ -152,6 +157,7 @@ const configSchema = {
         retries: { type: 'integer', minimum: 0, maximum: 100 },
         maxTransfers: { type: 'integer', minimum: 1, maximum: 100_000 },
         maxPerClient: { type: 'integer', minimum: 1, maximum: 10_000 },
+        busyPollMicros: { type: 'integer', minimum: 0, maximum: 10_000 },
       },
     },
     dhcp: {

@@ -41,6 +41,22 @@ export interface NativeNet {
    * when the socket buffer is full.
    */
   sendBatch?(fd: number, ring: Buffer, stride: number, lens: Uint32Array, addrs: Uint32Array, ports: Uint32Array, count: number, status: Int32Array): number;
+  /**
+   * Bounded busy-poll of a transfer socket for the client's next datagram (the ACK of
+   * the window just sent), without sleeping, for up to `micros` µs. Returns its length
+   * (received into `buf`) when it came from `dest`; -1 when nothing came in time; -2
+   * when something else waits for the event loop (another source, a datagram larger
+   * than `buf`, or a readable `watchFd`, e.g. the request socket; -1 for none), left
+   * unread; < -2 is -errno.
+   */
+  pollRecv?(fd: number, dest: Buffer, buf: Buffer, micros: number, watchFd: number): number;
+  /**
+   * preadv2(RWF_NOWAIT) into `buf[offset, +length)` from file position `position`: only
+   * bytes already in the page cache, never waiting for the disk. Returns the bytes read
+   * (short at EOF or where the cache ends), -EAGAIN (-11) when the first byte is not
+   * cached, other -errno (e.g. -EOPNOTSUPP, -95) on failure.
+   */
+  preadNoWait?(fd: number, buf: Buffer, offset: number, length: number, position: number): number;
 }
 
 let cached: { addon: NativeNet | null; error: string | null } | undefined;

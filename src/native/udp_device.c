@@ -12,7 +12,8 @@
  * Linux only (SO_BINDTODEVICE); needs CAP_NET_RAW for the device binding (root).
  *
  * The same module carries the TFTP send fast path (openTransferSocket, sockaddrFor,
- * sendWindow: sendmmsg), further down.
+ * sendWindow: sendmmsg; pollRecv: bounded busy-poll for the ACK; preadNoWait: file
+ * reads from the page cache during that poll), further down.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -21,12 +22,14 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "udp_batch.h"
@@ -350,6 +353,168 @@ static napi_value send_window(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* Same address and port as the client's sockaddr (from sockaddrFor)? */
+static bool same_peer(const struct sockaddr_storage *from, socklen_t from_len, const void *dest, size_t dest_len) {
+  const struct sockaddr *d = (const struct sockaddr *)dest;
+  if (dest_len < sizeof(sa_family_t) || from->ss_family != d->sa_family) return false;
+  if (d->sa_family == AF_INET && dest_len >= sizeof(struct sockaddr_in) && from_len >= sizeof(struct sockaddr_in)) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)from, *b = (const struct sockaddr_in *)dest;
+    return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
+  }
+  if (d->sa_family == AF_INET6 && dest_len >= sizeof(struct sockaddr_in6) && from_len >= sizeof(struct sockaddr_in6)) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from, *b = (const struct sockaddr_in6 *)dest;
+    return a->sin6_port == b->sin6_port && memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0 &&
+           a->sin6_scope_id == b->sin6_scope_id;
+  }
+  return false;
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * pollRecv(fd, dest: Buffer, buf: Buffer, micros: number, watchFd: number): number
+ * Bounded busy-poll for the next datagram on a transfer socket, used right after a
+ * window was sent, while its ACK is awaited (docs/decisions/0015-tftp-busy-poll.md):
+ * checks the socket without sleeping for up to `micros` microseconds, so an ACK that
+ * comes back within that time is taken without the wake-up of an idle thread (on a VM,
+ * an IPI and a VM exit: tens of microseconds). Like SO_BUSY_POLL, but for one socket,
+ * only when an answer is due, and in user space (no NAPI device needed, works on lo).
+ * Returns:
+ *   n >= 0  a datagram of n bytes from `dest` (the client) was received into `buf`;
+ *   -1      nothing within the budget;
+ *   -2      something else is waiting, left untouched for the event loop: a datagram
+ *           from another source (dgram's handler answers ERROR 5), one larger than
+ *           `buf`, or a readable `watchFd` (the request socket; -1: none);
+ *   < -2    -errno of a failed poll/recv (also left to the event loop).
+ * The datagram source is read with MSG_PEEK first, so nothing but the client's own
+ * packets is ever taken from the socket here.
+ */
+static napi_value poll_recv(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) {
+    napi_throw_type_error(env, NULL, "pollRecv(fd, dest, buf, micros, watchFd) takes five arguments");
+    return NULL;
+  }
+  int32_t fd, micros, watch_fd;
+  void *dest, *buf;
+  size_t dest_len, buf_len;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_buffer_info(env, argv[1], &dest, &dest_len) != napi_ok ||
+      napi_get_buffer_info(env, argv[2], &buf, &buf_len) != napi_ok ||
+      napi_get_value_int32(env, argv[3], &micros) != napi_ok ||
+      napi_get_value_int32(env, argv[4], &watch_fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, "pollRecv: bad argument types");
+    return NULL;
+  }
+  if (fd < 0 || micros < 0 || micros > 1000000 || buf_len == 0 || dest_len > sizeof(struct sockaddr_storage)) {
+    napi_throw_range_error(env, NULL, "pollRecv: arguments out of range");
+    return NULL;
+  }
+  struct pollfd pfds[2] = { { .fd = fd, .events = POLLIN }, { .fd = watch_fd, .events = POLLIN } };
+  nfds_t nfds = watch_fd >= 0 ? 2 : 1;
+  const int64_t deadline = now_ns() + (int64_t)micros * 1000;
+  int32_t ret = -1;
+  for (;;) {
+    int r = poll(pfds, nfds, 0);
+    if (r < 0 && errno != EINTR) {
+      ret = -errno;
+      break;
+    }
+    if (r > 0) {
+      if (nfds == 2 && (pfds[1].revents & (POLLIN | POLLERR | POLLHUP))) {
+        ret = -2;
+        break;
+      }
+      if (pfds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+        ret = -2; /* a pending ICMP error or worse: dgram's error handling */
+        break;
+      }
+      if (pfds[0].revents & POLLIN) {
+        struct sockaddr_storage from;
+        socklen_t from_len = sizeof from;
+        ssize_t n = recvfrom(fd, buf, buf_len, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC, (struct sockaddr *)&from, &from_len);
+        if (n < 0) {
+          if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+          ret = -errno;
+          break;
+        }
+        if ((size_t)n > buf_len || !same_peer(&from, from_len, dest, dest_len)) {
+          ret = -2;
+          break;
+        }
+        n = recv(fd, buf, buf_len, MSG_DONTWAIT);
+        if (n < 0) {
+          if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+          ret = -errno;
+          break;
+        }
+        ret = (int32_t)n;
+        break;
+      }
+    }
+    if (now_ns() >= deadline) break;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  napi_value result;
+  napi_create_int32(env, ret, &result);
+  return result;
+}
+
+/*
+ * preadNoWait(fd, buf: Buffer, offset: number, length: number, position: number): number
+ * pread(2) of file bytes that are already in the page cache, never waiting for the
+ * disk (preadv2 with RWF_NOWAIT, Linux 4.14): the TFTP reader calls it on the main
+ * thread while a busy-poll waits for an ACK, instead of a thread-pool read whose
+ * completion would wait for the event loop. Returns the bytes read (short at the end
+ * of the file, or when only part of the range is cached), or -errno: -EAGAIN when the
+ * first byte is not cached (read asynchronously then), -EOPNOTSUPP where the file
+ * system cannot do it.
+ */
+static napi_value pread_no_wait(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) {
+    napi_throw_type_error(env, NULL, "preadNoWait(fd, buf, offset, length, position) takes five arguments");
+    return NULL;
+  }
+  int32_t fd;
+  void *buf;
+  size_t buf_len;
+  int64_t offset, length, position;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_buffer_info(env, argv[1], &buf, &buf_len) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &offset) != napi_ok ||
+      napi_get_value_int64(env, argv[3], &length) != napi_ok ||
+      napi_get_value_int64(env, argv[4], &position) != napi_ok) {
+    napi_throw_type_error(env, NULL, "preadNoWait: bad argument types");
+    return NULL;
+  }
+  if (fd < 0 || offset < 0 || length < 0 || position < 0 || (uint64_t)offset + (uint64_t)length > buf_len || length > INT32_MAX) {
+    napi_throw_range_error(env, NULL, "preadNoWait: arguments out of range");
+    return NULL;
+  }
+  int32_t ret;
+#ifdef RWF_NOWAIT
+  struct iovec iov = { .iov_base = (char *)buf + offset, .iov_len = (size_t)length };
+  ssize_t n;
+  do n = preadv2(fd, &iov, 1, (off_t)position, RWF_NOWAIT);
+  while (n < 0 && errno == EINTR);
+  ret = n < 0 ? -errno : (int32_t)n;
+#else
+  ret = -EOPNOTSUPP;
+#endif
+  napi_value result;
+  napi_create_int32(env, ret, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "openUdpSocket", NULL, open_udp_socket, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -357,6 +522,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "openTransferSocket", NULL, open_transfer_socket, NULL, NULL, NULL, napi_enumerable, NULL },
     { "sockaddrFor", NULL, sockaddr_for, NULL, NULL, NULL, napi_enumerable, NULL },
     { "sendWindow", NULL, send_window, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "pollRecv", NULL, poll_recv, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "preadNoWait", NULL, pread_no_wait, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   pxepoint_register_udp_batch(env, exports); /* DHCP: udp_batch.c */

@@ -4,6 +4,7 @@
  * for the PXE layer, and a composite that tries them in order.
  */
 import { promises as fsp, constants as fsc } from 'node:fs';
+import { loadNativeNet } from '../native/udp-device.js';
 import { normalizeRequestName, resolveUnderRoot, TftpAccessError } from './paths.js';
 
 export interface TftpClientInfo {
@@ -20,6 +21,13 @@ export interface TftpFileSource {
    * read, shorter than `length` only at the end of the file.
    */
   read(position: number, length: number, into?: Buffer): Promise<Buffer>;
+  /**
+   * Optional synchronous read of bytes that need no waiting (a disk file's pages
+   * already in the page cache): reads `length` bytes at `position` into
+   * `into[offset…]` and returns how many (fewer only at the end of the file), or -1
+   * when that would mean waiting for the disk (use `read` then). Never blocks.
+   */
+  readNow?(position: number, length: number, into: Buffer, offset: number): number;
   close(): Promise<void>;
 }
 
@@ -42,11 +50,42 @@ export function bufferSource(data: Buffer): TftpFileSource {
   };
 }
 
+/** preadv2(RWF_NOWAIT) from the addon, when it is built with it. */
+type PreadNoWait = (fd: number, buf: Buffer, offset: number, length: number, position: number) => number;
+let preadNoWait: PreadNoWait | null | undefined;
+function cachedReader(): PreadNoWait | null {
+  if (preadNoWait === undefined) {
+    const addon = loadNativeNet().addon;
+    preadNoWait = typeof addon?.preadNoWait === 'function' ? addon.preadNoWait.bind(addon) : null;
+  }
+  return preadNoWait;
+}
+
 class DiskSource implements TftpFileSource {
+  readonly readNow?: (position: number, length: number, into: Buffer, offset: number) => number;
   constructor(
     private readonly handle: fsp.FileHandle,
     readonly size: number,
-  ) {}
+  ) {
+    const pread = cachedReader();
+    if (pread) {
+      let usable = true;
+      this.readNow = (position, length, into, offset) => {
+        if (!usable || this.handle.fd < 0) return -1; // fd is -1 once closed
+        let got = 0;
+        while (got < length) {
+          const n = pread(this.handle.fd, into, offset + got, length - got, position + got);
+          if (n === 0) return got; // end of file
+          if (n < 0) {
+            if (n !== -11) usable = false; // not EAGAIN: the file system cannot; stop asking
+            return -1;
+          }
+          got += n;
+        }
+        return got;
+      };
+    }
+  }
 
   async read(position: number, length: number, into?: Buffer): Promise<Buffer> {
     const target = into && into.length >= length ? into : Buffer.allocUnsafe(length);

@@ -73,16 +73,31 @@ export class FileBlockReader implements BlockStream {
   private readonly freeRaw: Buffer[] = [];
   private readonly freeConv: Buffer[] = [];
   private closed = false;
+  /** Refills come from topUp() (synchronous, page cache only) instead of the thread pool. */
+  private readonly syncTopUp: boolean;
+  /** syncTopUp mode: requests of at least this many bytes are read straight into the caller's buffer. */
+  private readonly directMin: number;
 
   /**
    * @param opts.readAhead chunk size (at least one maximum block)
    * @param opts.depth chunks held (default 3): one being copied from, the rest read
    *   ahead back to back, so a slow read does not stall the sender at every chunk.
+   * @param opts.syncTopUp (sources with `readNow` only) a chunk freed is refilled by
+   *   `topUp()`, which the server calls while it busy-polls for an ACK anyway, or on
+   *   demand in `fill()`; only bytes not in the page cache go to the thread pool. A
+   *   thread-pool read completes through the event loop, which a busy-polling server
+   *   visits late, and competes with the sender for its CPU.
+   * @param opts.directMin (syncTopUp, octet only; give it only when every fill() is at
+   *   least this large) a `fill()` of at least this many bytes reads what is not buffered
+   *   from the page cache straight into the caller's buffer (the window slot), without a
+   *   chunk in between: one copy of each byte fewer. `topUp()` then refills no chunks.
    */
   constructor(
     private readonly source: TftpFileSource,
-    opts: { readAhead?: number; netascii?: boolean; depth?: number } = {},
+    opts: { readAhead?: number; netascii?: boolean; depth?: number; syncTopUp?: boolean; directMin?: number } = {},
   ) {
+    this.syncTopUp = opts.syncTopUp === true && typeof source.readNow === 'function';
+    this.directMin = this.syncTopUp && !opts.netascii && opts.directMin !== undefined && opts.directMin > 0 ? opts.directMin : Number.POSITIVE_INFINITY;
     const want = Math.max(opts.readAhead ?? DEFAULT_READ_AHEAD, MAX_BLKSIZE);
     // Small files get a chunk their size: no point holding 256 KiB for a 30 KiB NBP.
     this.chunkSize = Math.max(1, Math.min(want, source.size));
@@ -107,21 +122,8 @@ export class FileBlockReader implements BlockStream {
     this.pending = this.source.read(this.filePos, len, raw).then(
       (buf) => {
         this.pending = null;
-        if (buf.length < len) this.filePos = this.source.size; // the file shrank: stop here
-        else this.filePos += buf.length;
-        const conv = this.freeConv.pop();
-        let chunk: Chunk;
-        if (conv) {
-          const n = toNetascii(buf, conv);
-          this.freeRaw.push(raw);
-          chunk = { view: conv.subarray(0, n), conv };
-        } else {
-          // A generated source may hand back its own view instead of filling `raw`.
-          chunk = { view: buf, raw };
-        }
-        this.ready.push(chunk);
-        this.readyBytes += chunk.view.length;
-        this.prefetch();
+        this.accept(buf, raw, len);
+        if (!this.syncTopUp) this.prefetch();
       },
       (err: unknown) => {
         this.pending = null;
@@ -131,13 +133,79 @@ export class FileBlockReader implements BlockStream {
     );
   }
 
+  /** A chunk read: `buf` (a view of `raw`, or the source's own) holds the next bytes. */
+  private accept(buf: Buffer, raw: Buffer, len: number): void {
+    if (buf.length < len) this.filePos = this.source.size; // the file shrank: stop here
+    else this.filePos += buf.length;
+    const conv = this.freeConv.pop();
+    let chunk: Chunk;
+    if (conv) {
+      const n = toNetascii(buf, conv);
+      this.freeRaw.push(raw);
+      chunk = { view: conv.subarray(0, n), conv };
+    } else {
+      // A generated source may hand back its own view instead of filling `raw`.
+      chunk = { view: buf, raw };
+    }
+    this.ready.push(chunk);
+    this.readyBytes += chunk.view.length;
+  }
+
+  /**
+   * syncTopUp mode: reads one chunk into a free buffer now if its bytes are in the page
+   * cache (a few tens of µs for 256 KiB), else starts the thread-pool read. Returns
+   * true when a chunk was added. Without syncTopUp it only starts a pending read-ahead.
+   */
+  topUp(): boolean {
+    if (!this.syncTopUp) {
+      this.prefetch();
+      return false;
+    }
+    if (this.directMin !== Number.POSITIVE_INFINITY) return false; // blocks are read directly
+    if (this.pending || this.sourceDone || this.error || this.closed) return false;
+    const raw = this.freeRaw.pop();
+    if (!raw) return false;
+    const len = Math.min(this.chunkSize, this.source.size - this.filePos);
+    const n = (this.source.readNow as NonNullable<TftpFileSource['readNow']>)(this.filePos, len, raw, 0);
+    if (n < 0) {
+      this.freeRaw.push(raw);
+      this.prefetch();
+      return false;
+    }
+    this.accept(raw.subarray(0, n), raw, len);
+    return true;
+  }
+
+  /** Starts the next thread-pool read now if a buffer is free (the default behaviour after every chunk). */
+  readAhead(): void {
+    this.prefetch();
+  }
+
   fill(dst: Buffer, off: number, len: number): number {
     if (this.error) return -1;
-    const available = this.cur.view.length - this.curPos + this.readyBytes;
+    let available = this.cur.view.length - this.curPos + this.readyBytes;
+    if (len >= this.directMin && available < len && !this.pending && !this.closed) {
+      // Buffered bytes (left from a chunk read after a cache miss) first, the rest
+      // straight from the page cache into the slot; not cached → the chunk path below.
+      const want = Math.min(len - available, this.source.size - this.filePos);
+      const n = want <= 0 ? 0 : (this.source.readNow as NonNullable<TftpFileSource['readNow']>)(this.filePos, want, dst, off + available);
+      if (n >= 0) {
+        const copied = this.copyOut(dst, off, available);
+        if (n < want) this.filePos = this.source.size; // the file shrank: stop here
+        else this.filePos += n;
+        return copied + n;
+      }
+    }
+    while (available < len && this.syncTopUp && this.topUp()) available = this.cur.view.length - this.curPos + this.readyBytes;
     if (available < len && (this.pending || !this.sourceDone)) {
       this.prefetch();
       return -1;
     }
+    return this.copyOut(dst, off, len);
+  }
+
+  /** Copies up to `len` buffered bytes (fewer only at the end of the stream). */
+  private copyOut(dst: Buffer, off: number, len: number): number {
     let copied = 0;
     while (copied < len) {
       const view = this.cur.view;
@@ -165,7 +233,7 @@ export class FileBlockReader implements BlockStream {
     this.cur = this.ready.shift() as Chunk;
     this.readyBytes -= this.cur.view.length;
     this.curPos = 0;
-    this.prefetch();
+    if (!this.syncTopUp) this.prefetch();
   }
 
   wait(): Promise<void> {

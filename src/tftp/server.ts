@@ -5,6 +5,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { loadNativeNet, type NativeNet } from '../native/udp-device.js';
 import { publish } from '../events.js';
@@ -55,6 +56,33 @@ export interface TftpServerOptions {
    * environment has PXEPOINT_TFTP_GSO=0.
    */
   udpGso?: boolean;
+  /**
+   * Native path only: after a window (or the OACK) is sent, check the transfer socket
+   * for the ACK without sleeping for up to this many microseconds before going back to
+   * the event loop (docs/decisions/0015-tftp-busy-poll.md). Spins only while exactly one
+   * transfer runs and its ACK is due, never when idle; a transfer whose ACKs keep coming
+   * later than this backs off. 0 turns it off. Default 100 (DEFAULT_BUSY_POLL_MICROS) on a
+   * machine with two CPUs or more, 0 on one (the spin would take the only CPU from every
+   * other process); PXEPOINT_TFTP_BUSY_POLL_US in the environment overrides the default.
+   */
+  busyPollMicros?: number;
+}
+
+/** See busyPollMicros: covers the ACK turnaround of a window on a fast LAN or loopback. */
+export const DEFAULT_BUSY_POLL_MICROS = 100;
+/** Longest the busy-poll keeps one transfer going before the event loop runs again. */
+const BUSY_POLL_TURN_MS = 2;
+/** Blocks at least this large are read straight into the window (no read-ahead chunk in between). */
+const DIRECT_READ_MIN = 16 * 1024;
+/** Largest client datagram the busy-poll takes (ACKs are 4 bytes, ERRORs ~516); larger ones go to dgram. */
+const BUSY_POLL_BUF = 2048;
+
+function busyPollSetting(want: number | undefined): number {
+  const env = process.env.PXEPOINT_TFTP_BUSY_POLL_US;
+  // CPUs of the machine, not the affinity mask: a server pinned to one CPU of several
+  // takes that CPU only from work pinned beside it; the scheduler moves the rest.
+  const v = want ?? (env !== undefined && env !== '' ? Number(env) : os.cpus().length >= 2 ? DEFAULT_BUSY_POLL_MICROS : 0);
+  return Number.isFinite(v) && v > 0 ? Math.min(Math.floor(v), 10_000) : 0;
 }
 
 /** The native send functions, or null: the pure-JS path. */
@@ -63,6 +91,8 @@ interface NativeSend {
   sockaddrFor: NonNullable<NativeNet['sockaddrFor']>;
   sendWindow: NonNullable<NativeNet['sendWindow']>;
   closeFd: NativeNet['closeFd'];
+  /** Absent from an addon built before it existed: no busy-poll then. */
+  pollRecv: NativeNet['pollRecv'];
 }
 
 function selectNativeSend(want: boolean | undefined): NativeSend | null {
@@ -76,6 +106,7 @@ function selectNativeSend(want: boolean | undefined): NativeSend | null {
     sockaddrFor: addon.sockaddrFor.bind(addon),
     sendWindow: addon.sendWindow.bind(addon),
     closeFd: addon.closeFd.bind(addon),
+    pollRecv: typeof addon.pollRecv === 'function' ? addon.pollRecv.bind(addon) : undefined,
   };
 }
 
@@ -94,6 +125,10 @@ export interface TftpStats {
   active: number;
   bytesSent: number;
   retransmits: number;
+  /** Busy-polls that caught the ACK (native path, busyPollMicros). */
+  busyPollHits: number;
+  /** Busy-polls that ran out of time (the ACK then came through the event loop). */
+  busyPollMisses: number;
 }
 
 export interface TftpServer {
@@ -101,6 +136,8 @@ export interface TftpServer {
   readonly port: number;
   /** True when transfers send windows through the native sendmmsg path. */
   readonly nativeSend: boolean;
+  /** Busy-poll budget in µs after each window (0: off, or not the native path). */
+  readonly busyPollMicros: number;
   stats(): TftpStats;
   close(): Promise<void>;
 }
@@ -173,6 +210,10 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   const resolver = opts.resolver ?? createDiskResolver(opts.root);
   const native = selectNativeSend(opts.nativeSend);
   const gsoWanted = opts.udpGso ?? process.env.PXEPOINT_TFTP_GSO !== '0';
+  const pollRecv = native?.pollRecv;
+  const busyPollMicros = pollRecv ? busyPollSetting(opts.busyPollMicros) : 0;
+  // One receive buffer for every busy-poll: the thread spins for one transfer at a time.
+  const pollBuf = busyPollMicros > 0 ? Buffer.allocUnsafe(BUSY_POLL_BUF) : null;
 
   const stats: TftpStats = {
     requests: 0,
@@ -187,6 +228,8 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     active: 0,
     bytesSent: 0,
     retransmits: 0,
+    busyPollHits: 0,
+    busyPollMisses: 0,
   };
   const active = new Map<string, ActiveTransfer>();
   const perClient = new Map<string, number>();
@@ -376,7 +419,14 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       return;
     }
     // Large blocks get larger reads (8 blocks per read), small ones the default.
-    const reader = new FileBlockReader(source, { readAhead: readAhead ?? Math.min(1 << 20, Math.max(DEFAULT_READ_AHEAD, 8 * neg.blksize)), netascii });
+    const reader = new FileBlockReader(source, {
+      readAhead: readAhead ?? Math.min(1 << 20, Math.max(DEFAULT_READ_AHEAD, 8 * neg.blksize)),
+      netascii,
+      // Busy-polling: refill read-ahead chunks from the page cache while spinning.
+      syncTopUp: busyPollMicros > 0 && fd >= 0,
+      // Large blocks go from the page cache straight into their window slot.
+      ...(neg.blksize >= DIRECT_READ_MIN ? { directMin: DIRECT_READ_MIN } : {}),
+    });
     const startedAt = performance.now();
     const options = { blksize: neg.blksize, windowsize: neg.windowsize, timeoutMs: neg.timeoutMs, tsize: neg.tsize, mode: netascii ? 'netascii' : 'octet' };
     const fileSize = source.size;
@@ -462,6 +512,50 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     entry.transfer = transfer;
     entry.cancel = (reason) => transfer.cancel(reason);
 
+    // Busy-poll (busyPollMicros): after a window is sent, wait for its ACK spinning
+    // instead of sleeping in epoll, so the ACK is taken without this thread's wake-up.
+    // Only while this is the one running transfer (others would wait behind the spin),
+    // only while an ACK is due, at most BUSY_POLL_TURN_MS before the event loop runs
+    // again; a transfer whose ACKs keep missing the budget spins on ever fewer windows
+    // (every 2nd, 4th, … 64th), so a slow client costs little CPU. The ACK goes through
+    // transfer.handlePacket like one from dgram; anything else is left to dgram.
+    let spinning = false;
+    let misses = 0;
+    let skip = 0;
+    const busyPoll = (): void => {
+      if (spinning || !pollBuf || !pollRecv || fd < 0 || !dest) return;
+      if (active.size !== 1 || !transfer.awaitingAck || skip > 0) {
+        if (skip > 0 && transfer.awaitingAck) skip--;
+        reader.readAhead(); // not spinning: read ahead on the thread pool as usual
+        return;
+      }
+      spinning = true;
+      try {
+        const until = performance.now() + BUSY_POLL_TURN_MS;
+        while (transfer.awaitingAck && active.size === 1 && !closing) {
+          // The wait for the ACK is idle time: read the next window's first block into its
+          // slot, and refill one read-ahead chunk from the page cache.
+          transfer.prefill();
+          reader.topUp();
+          const n = pollRecv(fd, dest, pollBuf, busyPollMicros, -1);
+          if (n < 0) {
+            if (n === -1) {
+              stats.busyPollMisses++;
+              misses = Math.min(misses + 1, 6);
+              skip = (1 << misses) - 1;
+            }
+            break;
+          }
+          stats.busyPollHits++;
+          misses = 0;
+          transfer.handlePacket(pollBuf.subarray(0, n));
+          if (performance.now() >= until) break;
+        }
+      } finally {
+        spinning = false;
+      }
+    };
+
     socket.on('message', (msg, rinfo) => {
       if (rinfo.port !== client.port || rinfo.address !== client.address) {
         // RFC 1350: a packet from a foreign TID gets ERROR 5 and the transfer goes on.
@@ -470,9 +564,11 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         return;
       }
       transfer.handlePacket(msg);
+      busyPoll();
     });
     socket.on('error', (err) => transfer.cancel(`socket error: ${err.message}`));
     transfer.start();
+    busyPoll();
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -488,6 +584,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     address: bound.address,
     port: bound.port,
     nativeSend: native !== null,
+    busyPollMicros,
     stats: () => ({ ...stats }),
     async close() {
       if (closing) return;

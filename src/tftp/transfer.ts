@@ -77,10 +77,13 @@ export interface TransferParams {
 
 export class Transfer {
   /**
-   * The window: one buffer of `windowsize` slots of blksize+4 bytes (block n lives in
-   * slot n % windowsize), allocated at the first DATA and reused for every window.
+   * The window: one buffer of `windowsize + 1` slots of blksize+4 bytes (block n lives
+   * in slot n % slots), allocated at the first DATA and reused for every window. The
+   * spare slot holds the first block of the next window, read ahead by `prefill()`
+   * while the ACK is awaited: blocks base..base+windowsize are then all in distinct slots.
    */
   private ring: Buffer | null = null;
+  private readonly slots: number;
   private readonly stride: number;
   /** Packet length per slot (header + data). */
   private readonly lens: Uint32Array;
@@ -121,7 +124,8 @@ export class Transfer {
   ) {
     this.retriesLeft = params.retries;
     this.stride = params.blksize + 4;
-    this.lens = new Uint32Array(params.windowsize);
+    this.slots = params.windowsize + 1;
+    this.lens = new Uint32Array(this.slots);
     this.oackPacket = params.oack ? encodeOack(params.oack) : null;
     this.timer = io.createTimer(() => this.onTimeout());
     this.startedAt = io.now();
@@ -129,6 +133,15 @@ export class Transfer {
 
   get done(): boolean {
     return this.phase === 'done';
+  }
+
+  /**
+   * True while everything due has been sent and the client's acknowledgement is
+   * awaited: the OACK, or a whole burst of the window (not while waiting for the disk).
+   * The server's busy-poll (server.ts, busyPollMicros) spins only then.
+   */
+  get awaitingAck(): boolean {
+    return this.phase === 'oack' || (this.phase === 'data' && !this.waitingForData && this.cursor > this.burstEnd && this.sentTo > 0);
   }
 
   start(): void {
@@ -193,22 +206,59 @@ export class Transfer {
     if (!this.waitingForData) this.pump();
   }
 
+  /**
+   * Reads the block after the current burst into its slot now, so that the ACK is
+   * answered without a read: called by the server while it busy-polls for the ACK.
+   * Never waits: when the reader has no data ready it does nothing.
+   */
+  prefill(): void {
+    // Not while the OACK waits: OVMF aborts after it (tsize probe), so nothing is read for it.
+    if (this.phase !== 'data' || !this.awaitingAck) return;
+    const n = this.filled + 1;
+    if (n > this.last || n > this.base + this.params.windowsize) return;
+    this.fillSlot(this.ring ??= Buffer.allocUnsafe(this.slots * this.stride), n);
+  }
+
+  /** Reads block n into its slot with its DATA header; returns the data length, or -1 (not ready). */
+  private fillSlot(ring: Buffer, n: number): number {
+    const { blksize } = this.params;
+    const i = n % this.slots;
+    const off = i * this.stride;
+    const got = this.reader.fill(ring, off + 4, blksize);
+    if (got < 0) return -1;
+    ring[off] = 0;
+    ring[off + 1] = OPCODE.DATA;
+    ring[off + 2] = (n >>> 8) & 0xff;
+    ring[off + 3] = n & 0xff;
+    this.lens[i] = 4 + got;
+    if (this.io.sendSlots === undefined) {
+      // A view per slot, made once; the short final block gets its own.
+      const p = this.packets[i];
+      this.packets[i] = p !== undefined && p.length === 4 + got ? p : ring.subarray(off, off + 4 + got);
+    }
+    this.filled = n;
+    if (got < blksize) {
+      this.last = n;
+      this.lastBlockLen = got;
+    }
+    return got;
+  }
+
   /** Sends blocks cursor..burstEnd, reading them as needed; re-entered after a disk wait. */
   private pump(): void {
-    const { blksize, windowsize } = this.params;
     const stride = this.stride;
+    const slots = this.slots;
     const batch = this.io.sendSlots !== undefined;
-    const ring = (this.ring ??= Buffer.allocUnsafe(windowsize * stride));
+    const ring = (this.ring ??= Buffer.allocUnsafe(slots * stride));
     // Batch path: the run of slots [batchFirst, +batchCount) is sent in one call.
     let batchFirst = 0;
     let batchCount = 0;
     let kicked = false;
     while (this.cursor <= this.burstEnd) {
       const n = this.cursor;
-      const i = n % windowsize;
+      const i = n % slots;
       if (n > this.filled) {
-        const off = i * stride;
-        const got = this.reader.fill(ring, off + 4, blksize);
+        const got = this.fillSlot(ring, n);
         if (got < 0) {
           // Send what is ready before waiting for the disk.
           if (batchCount > 0) this.io.sendSlots!(ring, stride, this.lens, batchFirst, batchCount);
@@ -226,22 +276,7 @@ export class Transfer {
           );
           return;
         }
-        ring[off] = 0;
-        ring[off + 1] = OPCODE.DATA;
-        ring[off + 2] = (n >>> 8) & 0xff;
-        ring[off + 3] = n & 0xff;
-        this.lens[i] = 4 + got;
-        if (!batch) {
-          // A view per slot, made once; the short final block gets its own.
-          const p = this.packets[i];
-          this.packets[i] = p !== undefined && p.length === 4 + got ? p : ring.subarray(off, off + 4 + got);
-        }
-        this.filled = n;
-        if (got < blksize) {
-          this.last = n;
-          this.lastBlockLen = got;
-          if (this.burstEnd > n) this.burstEnd = n;
-        }
+        if (n === this.last && this.burstEnd > n) this.burstEnd = n;
       }
       if (n <= this.sentTo) this.retransmits++;
       else this.sentTo = n;

@@ -26,6 +26,12 @@ describe('file sources and resolvers', () => {
     const got = await src?.read(5, 10, into);
     expect(got?.toString()).toBe('bcd');
     expect(got?.buffer).toBe(into.buffer); // read into the caller's buffer, no allocation
+    if (src?.readNow) {
+      // Native addon: a synchronous read of cached pages (just written, so cached).
+      const now = Buffer.alloc(16);
+      expect(src.readNow(1, 10, now, 2)).toBe(7); // short only at the end of the file
+      expect(now.subarray(2, 9).toString()).toBe('isk-bcd');
+    }
     await src?.close();
     expect(await disk.open('Boot', client)).toBeNull(); // a directory is not a file
     expect(await disk.open('nope', client)).toBeNull();

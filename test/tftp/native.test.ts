@@ -121,6 +121,103 @@ describe.skipIf(!hasFastPath)('addon sendWindow', () => {
   });
 });
 
+const hasBusyPoll = typeof addon?.pollRecv === 'function';
+
+describe.skipIf(!hasBusyPoll)('addon pollRecv', () => {
+  it("takes only the client's datagram, leaves anything else queued, and gives up after the budget", async () => {
+    const n = addon!;
+    const client = dgram.createSocket('udp4');
+    const stranger = dgram.createSocket('udp4');
+    await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
+    await new Promise<void>((r) => stranger.bind(0, '127.0.0.1', r));
+    const fd = n.openTransferSocket!('127.0.0.1', 1 << 20, 1 << 20);
+    // The transfer socket's port: send to it from a throwaway socket and read the source.
+    const probe = dgram.createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
+    const buf = Buffer.alloc(64);
+    try {
+      const dest = n.sockaddrFor!('127.0.0.1', client.address().port) as Buffer;
+      // Nothing queued: -1 after about the budget, not much sooner, not much later.
+      let t0 = process.hrtime.bigint();
+      expect(n.pollRecv!(fd, dest, buf, 2000, -1)).toBe(-1);
+      let us = Number(process.hrtime.bigint() - t0) / 1000;
+      expect(us).toBeGreaterThanOrEqual(2000);
+      expect(us).toBeLessThan(200_000);
+      const selfDest = n.sockaddrFor!('127.0.0.1', probe.address().port) as Buffer;
+      const ring = Buffer.from('ping');
+      expect(n.sendWindow!(fd, selfDest, ring, 4, new Uint32Array([4]), 0, 1)).toBe(1);
+      const port = await new Promise<number>((r) => probe.once('message', (_m, ri) => r(ri.port)));
+      // The client's ACK is taken.
+      await new Promise<void>((r) => client.send(Buffer.from([0, 4, 0, 7]), port, '127.0.0.1', () => r()));
+      expect(n.pollRecv!(fd, dest, buf, 100_000, -1)).toBe(4);
+      expect([...buf.subarray(0, 4)]).toEqual([0, 4, 0, 7]);
+      // A stranger's datagram is not taken: -2, and it is still there for the event loop.
+      await new Promise<void>((r) => stranger.send(Buffer.from([0, 4, 0, 9]), port, '127.0.0.1', () => r()));
+      t0 = process.hrtime.bigint();
+      expect(n.pollRecv!(fd, dest, buf, 100_000, -1)).toBe(-2);
+      us = Number(process.hrtime.bigint() - t0) / 1000;
+      expect(us).toBeLessThan(50_000);
+      expect(n.pollRecv!(fd, n.sockaddrFor!('127.0.0.1', stranger.address().port) as Buffer, buf, 100_000, -1)).toBe(4);
+      expect([...buf.subarray(0, 4)]).toEqual([0, 4, 0, 9]);
+      // Larger than the buffer: left for dgram too.
+      await new Promise<void>((r) => client.send(Buffer.alloc(100), port, '127.0.0.1', () => r()));
+      expect(n.pollRecv!(fd, dest, buf, 100_000, -1)).toBe(-2);
+      expect(n.pollRecv!(fd, dest, Buffer.alloc(200), 100_000, -1)).toBe(100);
+      expect(() => n.pollRecv!(fd, dest, buf, -1, -1)).toThrow(RangeError);
+    } finally {
+      n.closeFd(fd);
+      client.close();
+      stranger.close();
+      probe.close();
+    }
+  });
+
+  it('busy-polled ACKs go through the same state machine: next window, duplicates ignored, stray TIDs get ERROR 5', async () => {
+    const server = await startTftpServer({ address: '127.0.0.1', port: 0, root: dir, busyPollMicros: 20_000 });
+    const c = await rawClient();
+    const stranger = await rawClient();
+    try {
+      expect(server.busyPollMicros).toBe(forcedJs ? 0 : 10_000); // clamped to 10 ms
+      c.sock.send(rrq('f.bin', [['blksize', '512'], ['windowsize', '8']]), server.port, '127.0.0.1');
+      const oack = await c.next();
+      expect(oack?.msg.readUInt16BE(0)).toBe(6);
+      const tid = oack?.port as number;
+      // Queued together: the event loop takes ACK 0, the busy-poll after window 1 (when
+      // on) takes the rest; a stranger's packet in between stops it and gets ERROR 5.
+      c.sock.send(ack(0), tid, '127.0.0.1');
+      c.sock.send(ack(8), tid, '127.0.0.1');
+      c.sock.send(ack(8), tid, '127.0.0.1');
+      c.sock.send(ack(16), tid, '127.0.0.1');
+      stranger.sock.send(ack(1), tid, '127.0.0.1');
+      c.sock.send(ack(24), tid, '127.0.0.1');
+      const blocks: number[] = [];
+      for (;;) {
+        const r = await c.next(blocks.length >= 32 ? 300 : 2000);
+        if (!r) break;
+        expect(r.msg.readUInt16BE(0)).toBe(3);
+        const b = r.msg.readUInt16BE(2);
+        expect(r.msg.subarray(4).equals(file.subarray((b - 1) * 512, b * 512))).toBe(true);
+        blocks.push(b);
+      }
+      // Each window once, in order: the duplicate ACK 8 caused no second burst.
+      expect(blocks).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
+      const err = await stranger.next();
+      expect(err?.msg.readUInt16BE(0)).toBe(5);
+      expect(err?.msg.readUInt16BE(2)).toBe(5);
+      const st = server.stats();
+      expect(st.unknownTid).toBe(1);
+      expect(st.retransmits).toBe(0);
+      if (server.busyPollMicros > 0) expect(st.busyPollHits).toBeGreaterThanOrEqual(1);
+      c.sock.send(Buffer.from('\x00\x05\x00\x00bye\x00', 'latin1'), tid, '127.0.0.1');
+      await until(() => server.stats().clientAborted === 1);
+    } finally {
+      c.close();
+      stranger.close();
+      await server.close();
+    }
+  });
+});
+
 const paths = [...(hasFastPath && !forcedJs ? [true] : []), false];
 
 describe.each(paths)('nativeSend %s', (nativeSend) => {

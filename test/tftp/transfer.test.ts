@@ -228,6 +228,35 @@ describe('Transfer state machine', () => {
     expect(h.result()).toBeNull();
   });
 
+  it('prefill: the next window\'s first block is read while the ACK is awaited; restarts and timeouts still resend the right bytes', () => {
+    const data = crypto.randomBytes(512 * 10 + 100); // 11 blocks, the last short
+    const h = harness({ windowsize: 4 }, data);
+    const check = (sent: Sent[]): number[] => {
+      for (const x of sent) expect(x.payload.equals(data.subarray((x.block - 1) * 512, x.block * 512))).toBe(true);
+      return sent.map((x) => x.block);
+    };
+    h.t.start();
+    expect(check(h.take())).toEqual([1, 2, 3, 4]);
+    h.t.prefill(); // reads block 5 into the spare slot
+    h.t.prefill(); // nothing more: block 6 is beyond base + windowsize
+    expect(h.take()).toEqual([]);
+    h.ack(2); // RFC 7440 §4: restart after 2
+    expect(check(h.take())).toEqual([3, 4, 5, 6]);
+    h.t.prefill(); // block 7
+    h.fire(); // timeout: 3..6 again, from their slots
+    expect(check(h.take())).toEqual([3, 4, 5, 6]);
+    h.ack(6);
+    expect(check(h.take())).toEqual([7, 8, 9, 10]);
+    h.t.prefill(); // block 11, the short last one
+    h.ack(10);
+    const last = h.take();
+    expect(check(last)).toEqual([11]);
+    expect(last[0]?.len).toBe(100);
+    h.t.prefill(); // nothing after the last block
+    h.ack(11);
+    expect(h.result()).toMatchObject({ outcome: 'ok', bytes: data.length, retransmits: 6 });
+  });
+
   it('streams through the chunked reader across chunk boundaries (async refills)', async () => {
     const data = crypto.randomBytes(300_000);
     const reader = new FileBlockReader(bufferSource(data), { readAhead: 65464 });
@@ -243,6 +272,45 @@ describe('Transfer state machine', () => {
     }
     expect(h.result()).toMatchObject({ outcome: 'ok', bytes: data.length });
     expect(Buffer.concat(out).equals(data)).toBe(true);
+  });
+
+  it.each([
+    ['chunks', undefined],
+    ['blocks read straight into the window (directMin)', 1000],
+  ] as const)('syncTopUp, %s: from readNow (page cache) when it can, from read() when it cannot', async (_label, directMin) => {
+    const data = crypto.randomBytes(300_000);
+    let nowCalls = 0;
+    let asyncCalls = 0;
+    // readNow "finds" every other chunk uncached: those go through the async read.
+    const source = {
+      size: data.length,
+      read: async (pos: number, len: number, into?: Buffer) => {
+        asyncCalls++;
+        const b = into ?? Buffer.alloc(len);
+        return b.subarray(0, data.copy(b, 0, pos, Math.min(pos + len, data.length)));
+      },
+      readNow: (pos: number, len: number, into: Buffer, off: number) => {
+        if (nowCalls++ % 2 === 1) return -1;
+        return data.copy(into, off, pos, Math.min(pos + len, data.length));
+      },
+      close: async () => undefined,
+    };
+    const reader = new FileBlockReader(source, { readAhead: 65464, syncTopUp: true, ...(directMin ? { directMin } : {}) });
+    const h = harness({ blksize: 1000, windowsize: 16 }, data, reader);
+    h.t.start();
+    const out: Buffer[] = [];
+    for (let guard = 0; guard < 10_000 && !h.result(); guard++) {
+      reader.topUp(); // what the busy-polling server does while it waits for an ACK
+      await new Promise((r) => setImmediate(r));
+      const burst = h.take();
+      if (burst.length === 0) continue;
+      for (const s of burst) out.push(s.payload);
+      h.ack((burst[burst.length - 1] as Sent).block);
+    }
+    expect(h.result()).toMatchObject({ outcome: 'ok', bytes: data.length });
+    expect(Buffer.concat(out).equals(data)).toBe(true);
+    expect(nowCalls).toBeGreaterThan(1);
+    expect(asyncCalls).toBeGreaterThan(1);
   });
 
   it('a failing disk read ends the transfer with outcome read-error', async () => {
