@@ -8,7 +8,8 @@ import type { LeaseStore } from '../site/repository.js';
 import { DhcpMessageType, DhcpOptionCode } from './option-codes.js';
 import type { DhcpPacket } from './packet.js';
 import { getOption, messageType, relayAgentInfo, requestedIpAddress, serverIdentifier } from './options.js';
-import { intToIp, type LeaseBook, type LeaseQuery, type Pool } from './leases.js';
+import { intToIp } from './ipv4.js';
+import type { LeaseBook, LeaseQuery, Pool } from './leases.js';
 
 export type LeaseStep =
   | { kind: 'offer'; ip: string; leaseSeconds: number; pool: Pool }

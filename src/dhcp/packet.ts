@@ -14,6 +14,7 @@
 import { invalid } from '../errors.js';
 import { DhcpOptionCode } from './option-codes.js';
 import { dhcpParseError, type DhcpField, type DhcpParseError } from './errors.js';
+import { ipToInt } from './ipv4.js';
 
 export const MAGIC_COOKIE = 0x63825363;
 /** op(1) … file(128): RFC 2131 figure 1. */
@@ -293,31 +294,6 @@ export interface EncodeOptions {
   minSize?: number;
 }
 
-/** Dotted IPv4 → unsigned 32-bit integer, or -1 when malformed. Hand-rolled: it runs several times per reply. */
-function parseIpv4(text: string): number {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      part = part * 10 + (c - 48);
-      digits++;
-      if (part > 255) return -1;
-    } else {
-      return -1;
-    }
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return n * 256 + part;
-}
-
 /** The 4 bytes of a dotted IPv4 address; throws PXE_ERR_INVALID for anything else (our own values only). */
 export function ipv4Bytes(text: string, field: string): Buffer {
   const out = Buffer.allocUnsafe(4);
@@ -326,8 +302,8 @@ export function ipv4Bytes(text: string, field: string): Buffer {
 }
 
 function writeIp4(out: Buffer, offset: number, text: string, field: string): void {
-  const n = parseIpv4(text);
-  if (n < 0) throw invalid(field, `"${text}" is not a dotted IPv4 address`);
+  const n = ipToInt(text);
+  if (Number.isNaN(n)) throw invalid(field, `"${text}" is not a dotted IPv4 address`);
   out.writeUInt32BE(n, offset);
 }
 

@@ -16,7 +16,7 @@
  */
 import { getSystemErrorName } from 'node:util';
 import { loadNativeNet, type NativeNet } from '../native/udp-device.js';
-import { ipToInt } from './leases.js';
+import { ipToInt } from './ipv4.js';
 import type { DhcpEndpoint } from './listener.js';
 
 /** Slot size: a DHCP reply that fits an Ethernet frame (1500 − 28 bytes of IP and UDP headers). */

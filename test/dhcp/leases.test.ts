@@ -1,6 +1,7 @@
 /** The lease book (RFC 2131 §4.3), pure: time is an argument. */
 import { describe, expect, it } from 'vitest';
-import { LeaseBook, ipToInt, intToIp, parseCidr, type LeaseQuery } from '../../src/dhcp/leases.js';
+import { LeaseBook, parseCidr, type LeaseQuery } from '../../src/dhcp/leases.js';
+import { ipToInt, intToIp } from '../../src/dhcp/ipv4.js';
 import { openSqliteRepository } from '../../src/store/sqlite/open.js';
 
 const POOL = { subnet: '10.77.0.0/24', rangeStart: '10.77.0.100', rangeEnd: '10.77.0.102' };
