@@ -10,6 +10,7 @@ import dgram from 'node:dgram';
 import { PxeError } from '../errors.js';
 import { loadNativeNet, type NativeNet } from '../native/udp-device.js';
 import type { DhcpInterface } from './interfaces.js';
+import { nativeRecvWanted, startNativeReceive, type NativeReceiver } from './native-recv.js';
 
 /** 'dhcp': port 67; 'pxe': port 4011. */
 export type EndpointKind = 'dhcp' | 'pxe';
@@ -22,6 +23,8 @@ export interface DhcpEndpoint {
   readonly socket: dgram.Socket;
   /** The socket's fd when the native addon opened it (per interface), else null. */
   readonly fd: number | null;
+  /** Batched native receive on this socket (src/dhcp/native-recv.ts), or null: dgram 'message'. */
+  readonly receiver?: NativeReceiver | null;
 }
 
 export type MessageHandler = (msg: Buffer, from: dgram.RemoteInfo, endpoint: DhcpEndpoint) => void;
@@ -43,6 +46,11 @@ export interface ListenerOptions {
    * default 4 MiB. Device-bound sockets get it even above net.core.rmem_max (SO_RCVBUFFORCE).
    */
   recvBufferBytes?: number;
+  /**
+   * Receive per-interface sockets through the addon's recvmmsg (src/dhcp/native-recv.ts).
+   * undefined: when available and PXEPOINT_DHCP_NATIVE is not "0"; false: dgram only.
+   */
+  nativeRecv?: boolean;
 }
 
 export interface DhcpListeners {
@@ -82,11 +90,18 @@ export async function openDhcpListeners(opts: ListenerOptions): Promise<DhcpList
   const recvBuffer = opts.recvBufferBytes ?? 4 * 1024 * 1024;
   const ports: Array<[EndpointKind, number]> = [['dhcp', opts.dhcpPort], ['pxe', opts.pxePort]];
 
+  const useNativeRecv = nativeRecvWanted(opts.nativeRecv, native);
+
   const attach = (socket: dgram.Socket, kind: EndpointKind, iface: DhcpInterface | null, port: number, fd: number | null): void => {
-    const endpoint: DhcpEndpoint = { kind, iface, port, socket, fd };
+    const endpoint: { -readonly [K in keyof DhcpEndpoint]: DhcpEndpoint[K] } = { kind, iface, port, socket, fd, receiver: null };
     // A send or receive error on one datagram must not end the listener: counted, not thrown.
     socket.on('error', (e) => opts.onError?.(e, endpoint));
     socket.on('message', (msg, from) => opts.onMessage(msg, from, endpoint));
+    if (fd !== null && useNativeRecv && native) {
+      endpoint.receiver = startNativeReceive(native as Parameters<typeof startNativeReceive>[0], socket, fd,
+        (msg, from) => opts.onMessage(msg, from, endpoint),
+        (e) => { process.nextTick(() => { throw e; }); });
+    }
     if (!iface) {
       try {
         socket.setRecvBufferSize(recvBuffer);
@@ -143,6 +158,7 @@ export async function openDhcpListeners(opts: ListenerOptions): Promise<DhcpList
 
 async function closeAll(endpoints: readonly DhcpEndpoint[]): Promise<void> {
   await Promise.all(endpoints.map((ep) => new Promise<void>((resolve) => {
+    ep.receiver?.stop(); // the poll lets go of its dup before the socket closes
     try {
       ep.socket.close(() => resolve());
     } catch {

@@ -42,6 +42,17 @@ export interface NativeNet {
    */
   sendBatch?(fd: number, ring: Buffer, stride: number, lens: Uint32Array, addrs: Uint32Array, ports: Uint32Array, count: number, status: Int32Array): number;
   /**
+   * DHCP batched receive (src/native/udp_batch.c; absent from an addon built before it
+   * existed). Watches a dup of `fd` on the main loop; per readable event, recvmmsg(2) of up
+   * to lens.length (≤ 64) datagrams into `ring` slots of `stride` bytes, then
+   * onBatch(count): datagram j is ring[j*stride, +lens[j]) from IPv4 addrs[j] (host byte
+   * order) port ports[j], valid until onBatch returns. Oversize datagrams are dropped
+   * (stats[0]); receive errors count in stats[1], last errno in stats[2]. Returns a handle.
+   */
+  recvStart?(fd: number, ring: Buffer, stride: number, lens: Uint32Array, addrs: Uint32Array, ports: Uint32Array, stats: Float64Array, onBatch: (count: number) => void): unknown;
+  /** Stops recvStart's watch and closes its dup; once per handle. */
+  recvStop?(handle: unknown): void;
+  /**
    * Bounded busy-poll of a transfer socket for the client's next datagram (the ACK of
    * the window just sent), without sleeping, for up to `micros` µs. Returns its length
    * (received into `buf`) when it came from `dest`; -1 when nothing came in time; -2

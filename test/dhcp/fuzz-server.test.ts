@@ -10,6 +10,7 @@ import { startDhcpServer, type DhcpServer } from '../../src/dhcp/server.js';
 import { DhcpMessageType } from '../../src/dhcp/option-codes.js';
 import { messageType } from '../../src/dhcp/options.js';
 import { openSqliteRepository } from '../../src/store/sqlite/open.js';
+import { loadNativeNet } from '../../src/native/udp-device.js';
 import { allCapturedDhcp } from './captures.js';
 import { bootEveryone, clientPacket, testSocket, type TestSocket } from './listener-helpers.js';
 import { mulberry32 as prng } from '../support/prng.js';
@@ -67,9 +68,9 @@ async function drain(client: TestSocket): Promise<void> {
   while (await client.next(150)) { /* replies to the flood */ }
 }
 
-async function stillAnswers(server: DhcpServer, client: TestSocket, port: number): Promise<void> {
+async function stillAnswers(server: DhcpServer, client: TestSocket, port: number, giaddr?: string): Promise<void> {
   await drain(client);
-  await client.send(clientPacket({ type: 1, mac: '52:54:00:fe:fe:fe', xid: 0x600d }), port);
+  await client.send(clientPacket({ type: 1, mac: '52:54:00:fe:fe:fe', xid: 0x600d, ...(giaddr ? { giaddr } : {}) }), port);
   let got = await client.next(2000);
   while (got && got.packet.xid !== 0x600d) got = await client.next(2000);
   expect(got).not.toBeNull();
@@ -109,6 +110,34 @@ describe('DHCP server under 100,000 mutated packets', () => {
     expect(server.stats.acks + server.stats.offers + server.stats.naks).toBeGreaterThan(0);
     await stillAnswers(server, client, ports[0]!);
   });
+
+  // The same flood through the per-interface socket's batched native receive (lo, root),
+  // with datagrams larger than a receive slot mixed in.
+  it.skipIf(process.getuid?.() !== 0 || typeof loadNativeNet().addon?.recvStart !== 'function')(
+    'full mode on a device-bound socket (native receive): no crash, still answers', { timeout: 120_000 }, async () => {
+      const repo = await openSqliteRepository({ file: ':memory:' });
+      cleanups.push(() => repo.close());
+      const client = await testSocket();
+      cleanups.push(() => client.close());
+      const server = await startDhcpServer({
+        mode: 'full', address: '0.0.0.0', dhcpPort: 0, pxePort: 0, clientPort: client.port, relayPort: client.port, interfaces: ['lo'],
+        pools: [{ subnet: '127.77.0.0/24', rangeStart: '127.77.0.10', rangeEnd: '127.77.0.250' }, { subnet: '127.0.0.0/24', rangeStart: '127.0.0.100', rangeEnd: '127.0.0.200' }],
+        leases: repo.leases, decide: bootEveryone,
+      });
+      cleanups.push(() => server.close());
+      const ports = server.endpoints.map((e) => e.port);
+      const mutate = mutator(seeds, 0xbee5);
+      let n = 0;
+      // Every 500th datagram is larger than a slot: dropped in C, never delivered cut short.
+      const next = (): Buffer => (++n % 500 === 0 ? Buffer.concat([mutate(), Buffer.alloc(4000, n & 255)]) : mutate());
+      const oversize = (total: number): number => Math.floor(total / 500);
+      await flood(client, server, ports, 20_000, next);
+      await drain(client);
+      expect(server.stats.received).toBeGreaterThan(19_000 - oversize(20_000));
+      expect(server.stats.invalid).toBeGreaterThan(0);
+      // Relayed: a device-bound server on lo broadcasts a direct answer, which a client bound to 127.0.0.1 misses.
+      await stillAnswers(server, client, ports[0]!, '127.0.0.1');
+    });
 
   it('proxy mode: no crash, still answers', { timeout: 120_000 }, async () => {
     const client = await testSocket();
