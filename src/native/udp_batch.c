@@ -33,6 +33,44 @@
 #define BATCH_MAX 64
 
 /*
+ * The datagram ring both directions share: argv[1] ring Buffer, argv[2] stride (bytes per
+ * slot), argv[3] lens, argv[4] addrs, argv[5] ports (Uint32Arrays, one entry per slot;
+ * addresses IPv4 in host byte order). Checks types and stride > 0; each caller checks the
+ * counts it needs against the lengths. Throws (named after `fn`) and answers false otherwise.
+ */
+typedef struct {
+  void *ring;
+  size_t ring_len;
+  int32_t stride;
+  uint32_t *lens, *addrs, *ports;
+  size_t n_lens, n_addrs, n_ports;
+} datagram_ring;
+
+static bool read_datagram_ring(napi_env env, napi_value *argv, const char *fn, datagram_ring *r) {
+  char message[96];
+  napi_typedarray_type t_lens, t_addrs, t_ports;
+  void *lens, *addrs, *ports;
+  if (napi_get_buffer_info(env, argv[1], &r->ring, &r->ring_len) != napi_ok ||
+      napi_get_value_int32(env, argv[2], &r->stride) != napi_ok ||
+      napi_get_typedarray_info(env, argv[3], &t_lens, &r->n_lens, &lens, NULL, NULL) != napi_ok ||
+      napi_get_typedarray_info(env, argv[4], &t_addrs, &r->n_addrs, &addrs, NULL, NULL) != napi_ok ||
+      napi_get_typedarray_info(env, argv[5], &t_ports, &r->n_ports, &ports, NULL, NULL) != napi_ok) {
+    snprintf(message, sizeof message, "%s: bad argument types", fn);
+    napi_throw_type_error(env, NULL, message);
+    return false;
+  }
+  if (t_lens != napi_uint32_array || t_addrs != napi_uint32_array || t_ports != napi_uint32_array || r->stride <= 0) {
+    snprintf(message, sizeof message, "%s: arguments out of range", fn);
+    napi_throw_range_error(env, NULL, message);
+    return false;
+  }
+  r->lens = lens;
+  r->addrs = addrs;
+  r->ports = ports;
+  return true;
+}
+
+/*
  * sendBatch(fd, ring: Buffer, stride: number, lens: Uint32Array, addrs: Uint32Array,
  *           ports: Uint32Array, count: number, status: Int32Array): number
  * Sends datagram j = ring[j*stride, +lens[j]) to addrs[j]:ports[j] (IPv4, host byte
@@ -49,30 +87,29 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "sendBatch(fd, ring, stride, lens, addrs, ports, count, status) takes eight arguments");
     return NULL;
   }
-  int32_t fd, stride, count;
-  void *ring;
-  size_t ring_len;
-  napi_typedarray_type t_lens, t_addrs, t_ports, t_status;
-  size_t n_lens, n_addrs, n_ports, n_status;
-  void *lens_data, *addrs_data, *ports_data, *status_data;
-  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
-      napi_get_buffer_info(env, argv[1], &ring, &ring_len) != napi_ok ||
-      napi_get_value_int32(env, argv[2], &stride) != napi_ok ||
-      napi_get_typedarray_info(env, argv[3], &t_lens, &n_lens, &lens_data, NULL, NULL) != napi_ok ||
-      napi_get_typedarray_info(env, argv[4], &t_addrs, &n_addrs, &addrs_data, NULL, NULL) != napi_ok ||
-      napi_get_typedarray_info(env, argv[5], &t_ports, &n_ports, &ports_data, NULL, NULL) != napi_ok ||
-      napi_get_value_int32(env, argv[6], &count) != napi_ok ||
+  int32_t fd, count;
+  datagram_ring r;
+  napi_typedarray_type t_status;
+  size_t n_status;
+  void *status_data;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, "sendBatch: bad argument types");
+    return NULL;
+  }
+  if (!read_datagram_ring(env, argv, "sendBatch", &r)) return NULL;
+  if (napi_get_value_int32(env, argv[6], &count) != napi_ok ||
       napi_get_typedarray_info(env, argv[7], &t_status, &n_status, &status_data, NULL, NULL) != napi_ok) {
     napi_throw_type_error(env, NULL, "sendBatch: bad argument types");
     return NULL;
   }
-  if (t_lens != napi_uint32_array || t_addrs != napi_uint32_array || t_ports != napi_uint32_array || t_status != napi_int32_array ||
-      n_status < 2 || stride <= 0 || count < 0 || (size_t)count > n_lens || (size_t)count > n_addrs || (size_t)count > n_ports ||
-      (size_t)stride * (size_t)count > ring_len) {
+  if (t_status != napi_int32_array || n_status < 2 || count < 0 || (size_t)count > r.n_lens || (size_t)count > r.n_addrs ||
+      (size_t)count > r.n_ports || (size_t)r.stride * (size_t)count > r.ring_len) {
     napi_throw_range_error(env, NULL, "sendBatch: arguments out of range");
     return NULL;
   }
-  const uint32_t *lens = lens_data, *addrs = addrs_data, *ports = ports_data;
+  const uint32_t *lens = r.lens, *addrs = r.addrs, *ports = r.ports;
+  void *ring = r.ring;
+  int32_t stride = r.stride;
   int32_t *status = status_data;
   struct mmsghdr msgs[BATCH_MAX];
   struct iovec iovs[BATCH_MAX];
@@ -246,29 +283,26 @@ static napi_value recv_start(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "recvStart(fd, ring, stride, lens, addrs, ports, stats, onBatch) takes eight arguments");
     return NULL;
   }
-  int32_t fd, stride;
-  void *ring;
-  size_t ring_len;
-  napi_typedarray_type t_lens, t_addrs, t_ports, t_stats;
-  size_t n_lens, n_addrs, n_ports, n_stats;
-  void *lens_data, *addrs_data, *ports_data, *stats_data;
+  int32_t fd;
+  datagram_ring r;
+  napi_typedarray_type t_stats;
+  size_t n_stats;
+  void *stats_data;
   napi_valuetype t_cb;
-  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
-      napi_get_buffer_info(env, argv[1], &ring, &ring_len) != napi_ok ||
-      napi_get_value_int32(env, argv[2], &stride) != napi_ok ||
-      napi_get_typedarray_info(env, argv[3], &t_lens, &n_lens, &lens_data, NULL, NULL) != napi_ok ||
-      napi_get_typedarray_info(env, argv[4], &t_addrs, &n_addrs, &addrs_data, NULL, NULL) != napi_ok ||
-      napi_get_typedarray_info(env, argv[5], &t_ports, &n_ports, &ports_data, NULL, NULL) != napi_ok ||
-      napi_get_typedarray_info(env, argv[6], &t_stats, &n_stats, &stats_data, NULL, NULL) != napi_ok ||
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, "recvStart: bad argument types");
+    return NULL;
+  }
+  if (!read_datagram_ring(env, argv, "recvStart", &r)) return NULL;
+  if (napi_get_typedarray_info(env, argv[6], &t_stats, &n_stats, &stats_data, NULL, NULL) != napi_ok ||
       napi_typeof(env, argv[7], &t_cb) != napi_ok || t_cb != napi_function) {
     napi_throw_type_error(env, NULL, "recvStart: bad argument types");
     return NULL;
   }
-  size_t slots = n_lens;
+  size_t slots = r.n_lens;
   if (slots > RECV_MAX) slots = RECV_MAX;
-  if (t_lens != napi_uint32_array || t_addrs != napi_uint32_array || t_ports != napi_uint32_array ||
-      t_stats != napi_float64_array || n_stats < 3 || fd < 0 || stride <= 0 || slots == 0 ||
-      n_addrs < slots || n_ports < slots || (size_t)stride * slots > ring_len) {
+  if (t_stats != napi_float64_array || n_stats < 3 || fd < 0 || slots == 0 ||
+      r.n_addrs < slots || r.n_ports < slots || (size_t)r.stride * slots > r.ring_len) {
     napi_throw_range_error(env, NULL, "recvStart: arguments out of range");
     return NULL;
   }
@@ -284,12 +318,12 @@ static napi_value recv_start(napi_env env, napi_callback_info info) {
   }
   c->env = env;
   c->fd = -1;
-  c->ring = ring;
-  c->lens = lens_data;
-  c->addrs = addrs_data;
-  c->ports = ports_data;
+  c->ring = r.ring;
+  c->lens = r.lens;
+  c->addrs = r.addrs;
+  c->ports = r.ports;
   c->stats = stats_data;
-  c->stride = stride;
+  c->stride = r.stride;
   c->slots = (int)slots;
   napi_value name;
   napi_create_string_utf8(env, "pxepoint:dhcpRecv", NAPI_AUTO_LENGTH, &name);
