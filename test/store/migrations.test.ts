@@ -141,6 +141,18 @@ describe('migrate()', () => {
     db.close();
   });
 
+  it('migration 7 drops the unused dhcp_leases mac index from a version-6 file and keeps its leases', () => {
+    const db = new Database(':memory:');
+    migrate(db, ':memory:', MIGRATIONS.filter((m) => m.version <= 6));
+    const indexes = (): unknown[] => db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'dhcp_leases' AND sql IS NOT NULL").all();
+    expect(indexes()).toEqual([{ name: 'dhcp_leases_mac' }]);
+    db.prepare("INSERT INTO dhcp_leases (ip, mac, subnet, state, expires_at, updated_at) VALUES ('10.77.0.100', '52:54:00:00:00:01', '10.77.0.0/24', 'bound', 1, 1)").run();
+    expect(migrate(db, ':memory:')).toEqual(MIGRATIONS.filter((m) => m.version > 6).map((m) => m.version));
+    expect(indexes()).toEqual([]);
+    expect(db.prepare('SELECT ip, mac FROM dhcp_leases').all()).toEqual([{ ip: '10.77.0.100', mac: '52:54:00:00:00:01' }]);
+    db.close();
+  });
+
   it('rolls a failing migration back completely', () => {
     const db = new Database(':memory:');
     migrate(db, ':memory:', V1);
