@@ -32,6 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { which } from '../test/support/tools.js';
+import { benchPlacement, placed } from './placement.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -111,11 +112,9 @@ if (process.argv.includes(CLIENT_FLAG)) {
 const MB = Number(process.env.BENCH_CONTENT_MB ?? 1024);
 const CLIENTS = Number(process.env.BENCH_CONTENT_CLIENTS ?? 16);
 const ROUNDS = Number(process.env.BENCH_CONTENT_ROUNDS ?? 2);
-const PLACEMENT = (process.env.BENCH_CONTENT_PLACEMENT ?? 'split') as 'split' | 'none';
+const PLACEMENT = benchPlacement('BENCH_CONTENT_PLACEMENT', ['split', 'none']);
 const DEADLINE = Date.now() + 10 * 60_000;
 
-const TASKSET = PLACEMENT === 'none' || os.cpus().length < 2 ? null : which('taskset');
-const pinned = (cpu: number, bin: string, args: string[]): [string, string[]] => (TASKSET ? [TASKSET, ['-c', String(cpu), bin, ...args]] : [bin, args]);
 
 function nginxBinary(): string | null {
   for (const p of ['/usr/sbin/nginx', '/usr/local/sbin/nginx']) if (spawnSync(p, ['-v']).status === 0) return p;
@@ -179,7 +178,7 @@ async function generate(file: string, mb: number): Promise<void> {
 async function runClientProcess(tmp: string, job: ClientJob, serverPid: number): Promise<ClientResult & { rssMb: number }> {
   const jobFile = path.join(tmp, `job-${Date.now()}.json`);
   writeFileSync(jobFile, JSON.stringify(job));
-  const [cmd, args] = pinned(1, process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), CLIENT_FLAG, jobFile]);
+  const [cmd, args] = placed(PLACEMENT.client, process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), CLIENT_FLAG, jobFile]);
   const child = spawn(cmd, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
   const rss = sampleRss(serverPid);
   let out = '';
@@ -245,7 +244,7 @@ export async function main(): Promise<number> {
     const dpDir = path.join(tmp, 'dp');
     writeFileSync(path.join(tmp, 'dp-token'), secret, { mode: 0o600 });
     writeFileSync(path.join(tmp, 'dp.json'), JSON.stringify({ dp: { siteUrl, id: dp.id, tokenFile: path.join(tmp, 'dp-token'), pollSeconds: 0.5, validateMinutes: 0 } }));
-    const [dcmd, dargs] = pinned(0, process.execPath, ['--import', 'tsx', path.join(repo, 'src/cli/run.ts'), 'serve', '--role', 'dp', '--config', path.join(tmp, 'dp.json'),
+    const [dcmd, dargs] = placed(PLACEMENT.server, process.execPath, ['--import', 'tsx', path.join(repo, 'src/cli/run.ts'), 'serve', '--role', 'dp', '--config', path.join(tmp, 'dp.json'),
       '--data-dir', dpDir, '--listen', '127.0.0.1', '--http-port', String(dpPort), '--log-level', 'warn']);
     // exec: taskset replaces itself with node, so the PID is the DP's.
     const dpChild = spawn(dcmd, dargs, { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -293,7 +292,7 @@ http {
   }
 }
 `);
-    const [ncmd, nargs] = pinned(0, nginx, ['-p', ngxDir, '-c', path.join(ngxDir, 'nginx.conf'), '-e', path.join(ngxDir, 'error.log')]);
+    const [ncmd, nargs] = placed(PLACEMENT.server, nginx, ['-p', ngxDir, '-c', path.join(ngxDir, 'nginx.conf'), '-e', path.join(ngxDir, 'error.log')]);
     const ngxChild = spawn(ncmd, nargs, { stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(ngxChild);
     const ngxUrl = `http://127.0.0.1:${ngxPort}/install.wim`;
@@ -319,7 +318,7 @@ http {
     const ngx = best('nginx');
     const ratio = pxp.gbps / ngx.gbps;
     console.log(`\ncontent: pxepoint DP ${(pxp.gbps * 1000).toFixed(0)} MB/s vs nginx ${(ngx.gbps * 1000).toFixed(0)} MB/s = ${ratio.toFixed(2)}x nginx (target ≥ 0.9x), verification on (SHA-256 + XXH64 chunks, both)`);
-    console.log(`DP RSS max ${pxp.rssMb.toFixed(0)} MB (target < 200 MB); placement ${TASKSET ? 'servers CPU 0, clients CPU 1' : 'unpinned'}`);
+    console.log(`DP RSS max ${pxp.rssMb.toFixed(0)} MB (target < 200 MB); placement ${PLACEMENT.describe()}`);
     return ratio >= 0.9 && pxp.rssMb < 200 ? 0 : 1;
   } finally {
     for (const c of children.reverse()) await stop(c, c.spawnfile.includes('nginx') ? 'SIGQUIT' : 'SIGTERM').catch(() => undefined);

@@ -30,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { which } from '../test/support/tools.js';
+import { benchPlacement, placed } from './placement.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -39,13 +40,7 @@ const CONC = Number(process.env.BENCH_TFTP_CONC ?? 32);
 const CONC_MB = Number(process.env.BENCH_TFTP_CONC_MB ?? 32);
 const RUN_TIMEOUT_MS = Number(process.env.BENCH_TFTP_TIMEOUT_S ?? 120) * 1000;
 const BENCH_DEADLINE_MS = 20 * 60 * 1000;
-const PLACEMENT = (process.env.BENCH_TFTP_PLACEMENT ?? 'split') as 'split' | 'shared' | 'none';
-const TASKSET = PLACEMENT === 'none' || os.cpus().length < 2 ? null : which('taskset');
-const serverCpu = (): string[] => (TASKSET ? [TASKSET, '-c', '0'] : []);
-const clientCpu = (): string[] => (TASKSET ? [TASKSET, '-c', PLACEMENT === 'shared' ? '0' : '1'] : []);
-/** Runs `bin args` under the placement prefix. */
-const placed = (prefix: string[], bin: string, args: string[]): [string, string[]] =>
-  prefix.length > 0 ? [prefix[0] as string, [...prefix.slice(1), bin, ...args]] : [bin, args];
+const PLACEMENT = benchPlacement('BENCH_TFTP_PLACEMENT');
 
 interface Server {
   name: string;
@@ -95,7 +90,7 @@ async function stop(s: Server): Promise<void> {
 }
 
 async function startPeer(name: string, bin: string, args: string[], port: number): Promise<Server> {
-  const [cmd, argv] = placed(serverCpu(), bin, args);
+  const [cmd, argv] = placed(PLACEMENT.server, bin, args);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -105,7 +100,7 @@ async function startPeer(name: string, bin: string, args: string[], port: number
 }
 
 async function startPxepoint(root: string): Promise<Server> {
-  const [cmd, argv] = placed(serverCpu(), process.execPath, ['--import', 'tsx', path.join(here, 'tftp-server.ts'), root]);
+  const [cmd, argv] = placed(PLACEMENT.server, process.execPath, ['--import', 'tsx', path.join(here, 'tftp-server.ts'), root]);
   const child = spawn(cmd, argv, {
     cwd: repo,
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -162,7 +157,7 @@ function runClient(bin: string, c: Case, port: number, file: string, out: string
       : ['-sS', '-o', out, '-w', '%{size_download}', '--tftp-blksize', String(c.blksize), `tftp://127.0.0.1:${port}/${file}`];
   const t0 = process.hrtime.bigint();
   return new Promise((resolve) => {
-    const [cmd, argv] = placed(pin ? clientCpu() : [], bin, args);
+    const [cmd, argv] = placed(pin ? PLACEMENT.client : [], bin, args);
     execFile(cmd, argv, { timeout: RUN_TIMEOUT_MS, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       let bytes = 0;
@@ -244,7 +239,7 @@ export async function main(): Promise<number> {
   const servers: Server[] = [];
   let failures = 0;
   try {
-    const where = TASKSET ? (PLACEMENT === 'shared' ? 'servers and clients on CPU 0' : 'servers on CPU 0, clients on CPU 1') : 'unpinned';
+    const where = PLACEMENT.describe();
     console.log(`# TFTP bench: ${FILE_MB} MiB file, REPS=${REPS}, loopback; ${os.cpus().length} CPUs, node ${process.version}; placement ${where}`);
     const bigName = `file${FILE_MB}m.bin`;
     const bigSha = makeFile(path.join(root, bigName), FILE_MB);
