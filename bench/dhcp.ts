@@ -13,9 +13,9 @@
  *
  * Placement (bench/placement.ts, BENCH_DHCP_PLACEMENT=split|shared|none): by default every
  * server runs on CPU 0 and perfdhcp on CPU 1, like two machines, as the TFTP and content
- * benches do. Unpinned on a 2-vCPU VM, the kernel wakes perfdhcp's receiving thread onto the
- * core of the server that just sent to it, and the rate measured is mostly how long that
- * thread waits there (its socket overflows): the generator's limit, not the server's.
+ * benches do. Unpinned on a 2-vCPU VM, perfdhcp's two threads share both cores with the
+ * server, its receiving thread waits for a core often enough that its socket overflows,
+ * and every server's "rate" is that limit of the generator (docs/dhcp.md, decision 0016).
  *
  * Env: RATES="1000 2000 …" (DORA/s, tried in order until one has ≥1% drops; a marginal miss,
  * 1–5%, is tried once more, for every server alike), PERIOD=4 (s per

@@ -2,10 +2,10 @@
  * Where a bench's processes run. On a small VM the scheduler decides whether a load
  * generator and the server under test share a core, and that alone moves results by
  * 1.5–3x: a cross-core wake-up is an IPI (expensive under virtualisation), a same-core
- * one a plain context switch, and a generator that lands on the server's core starves
- * (perfdhcp's receiving thread, for one, is woken onto the core of the server that
- * sent to it). So every bench pins, with taskset and identically for pxepoint and its
- * peers:
+ * one a plain context switch, and a generator that lands on the server's core waits for
+ * it (unpinned, perfdhcp's receiving thread last ran on the DHCP server's core in about
+ * half of the samples, and its socket overflowed). So every bench pins, with taskset and
+ * identically for pxepoint and its peers:
  *
  *  - "split" (default): servers on CPU 0, load generators and clients on CPU 1 — like two
  *    machines, each woken by the other;

@@ -111,6 +111,10 @@ export interface DhcpServerStats {
   persistErrors: number;
   overloaded: number;
   decisionErrors: number;
+  /** Datagrams the batched native receive dropped for being larger than its 2 KiB slot (src/dhcp/native-recv.ts). */
+  oversized: number;
+  /** recvmmsg failures on the batched native receive (the last errno is in the receiver's stats). */
+  receiveErrors: number;
 }
 
 export interface DhcpServer {
@@ -219,6 +223,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
   const stats: DhcpServerStats = {
     received: 0, invalid: 0, ignored: 0, offers: 0, acks: 0, naks: 0, proxyReplies: 0, bootServerReplies: 0,
     released: 0, declined: 0, sendErrors: 0, persistErrors: 0, overloaded: 0, decisionErrors: 0,
+    oversized: 0, receiveErrors: 0, // read from the native receivers once the listeners are open
   };
   const timers = new Set<NodeJS.Timeout>();
   let lastSendErrorLog = 0;
@@ -506,6 +511,13 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
     ...(opts.native !== undefined ? { native: opts.native } : {}),
   });
   for (const w of listeners.warnings) log.warn(w);
+  // The native receivers count in C; these read their totals (enumerable, so copies of stats carry them).
+  const receivers = listeners.endpoints.flatMap((ep) => (ep.receiver ? [ep.receiver] : []));
+  const receiverTotal = (k: 0 | 1) => (): number => receivers.reduce((sum, r) => sum + r.stats[k]!, 0);
+  Object.defineProperties(stats, {
+    oversized: { enumerable: true, get: receiverTotal(0) },
+    receiveErrors: { enumerable: true, get: receiverTotal(1) },
+  });
   if (interfaces.length === 0 && (opts.address === '0.0.0.0' || opts.address === undefined)) {
     const nics = Object.entries(networkInterfaces())
       .filter(([, addrs]) => (addrs ?? []).some((a) => a.family === 'IPv4' && !a.internal))

@@ -123,7 +123,13 @@ export function createDiskResolver(root: string): TftpFileResolver {
         if (code === 'EACCES' || code === 'EPERM' || code === 'ELOOP') throw new TftpAccessError(`cannot open: ${code}`);
         return null;
       }
-      const st = await handle.stat();
+      let st: Awaited<ReturnType<fsp.FileHandle['stat']>>;
+      try {
+        st = await handle.stat();
+      } catch (e) {
+        await handle.close().catch(() => undefined); // never left to the garbage collector
+        throw e;
+      }
       if (!st.isFile()) {
         await handle.close();
         return null; // directories and devices are "not found", never streamed

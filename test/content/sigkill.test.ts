@@ -5,7 +5,7 @@
  * the second file after 3 MiB, so the kill lands mid-file, with the first file
  * already stored.
  */
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as netServer } from 'node:net';
 import { join } from 'node:path';
@@ -125,6 +125,18 @@ describe('SIGKILL mid-distribution', () => {
     const dp1 = await startDp(configFile, dpDir, port);
     await site.app.inject({ method: 'POST', url: `/api/content/packages/${pkgId}/distribute`, headers: { authorization: `Bearer ${site.token}` }, payload: { distributionPointIds: [dpId] } });
     await waitFor(() => p.stalledBytes() >= STALL_AFTER, `the second file to stall\n${dp1.out()}`, 30_000);
+    // The proxy's 3 MiB may still sit in socket buffers: kill only once the DP has written
+    // two whole chunks of the second file, so there is something verified to resume after.
+    const partialDir = join(dpDir, 'content', 'partial');
+    const sizeOf = (f: string): number => {
+      try {
+        return statSync(join(partialDir, f)).size;
+      } catch {
+        return 0; // published (renamed away) between readdir and stat
+      }
+    };
+    const partialBytes = (): number => (existsSync(partialDir) ? readdirSync(partialDir).reduce((n, f) => n + sizeOf(f), 0) : 0);
+    await waitFor(() => partialBytes() >= 2 * 1024 * 1024, `the DP to write 2 MiB of the second file\n${dp1.out()}`, 30_000);
     expect((await site.repo.content.getDpState(dpId, pkgId))?.state).toBe('verifying');
 
     dp1.child.kill('SIGKILL');

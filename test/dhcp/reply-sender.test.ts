@@ -162,6 +162,10 @@ describe.skipIf(!hasBatch || !isRoot)('full mode on a device-bound socket (lo)',
       });
       cleanups.push(() => server.close());
       const port = server.endpoints.find((e) => e.kind === 'dhcp')!.port;
+      // A jumbo datagram (not DHCP): the batched receive drops it and counts it in
+      // server.stats.oversized; dgram delivers it and the parser counts it invalid.
+      const nativeRecv = typeof addon?.recvStart === 'function' && process.env.PXEPOINT_DHCP_NATIVE !== '0';
+      await relay.send(Buffer.alloc(3000), port);
       const n = 100;
       const mac = (i: number): string => `52:54:00:dd:00:${i.toString(16).padStart(2, '0')}`;
       for (let i = 0; i < n; i++) await relay.send(clientPacket({ type: 1, mac: mac(i), vendorClass: null, xid: i + 1, giaddr: '127.0.0.1' }), port);
@@ -188,6 +192,9 @@ describe.skipIf(!hasBatch || !isRoot)('full mode on a device-bound socket (lo)',
       }
       expect(acked.size).toBe(n);
       expect(server.stats.sendErrors).toBe(0);
+      expect({ oversized: server.stats.oversized, invalid: server.stats.invalid, receiveErrors: server.stats.receiveErrors })
+        .toEqual(nativeRecv ? { oversized: 1, invalid: 0, receiveErrors: 0 } : { oversized: 0, invalid: 1, receiveErrors: 0 });
+      expect({ ...server.stats }).toMatchObject({ oversized: server.stats.oversized }); // copies carry the counter
     });
   }
 });

@@ -49,15 +49,24 @@ describe('file sources and resolvers', () => {
       .set('script.ipxe', (c) => Buffer.from(`#!ipxe\necho ${c.address}`))
       .set('\\SMSTemp\\only-some.var', (c) => (c.address === '10.0.0.5' ? Buffer.from('yes') : null));
     const r = composeResolvers(gen, createDiskResolver(root));
-    expect((await (await r.open('/SCRIPT.IPXE', client))?.read(0, 100))?.toString()).toBe('#!ipxe\necho 10.0.0.5');
-    expect((await (await r.open('smstemp/ONLY-SOME.VAR', client))?.read(0, 10))?.toString()).toBe('yes');
+    /** Opens, reads the start and closes (a disk source holds a file handle until closed). */
+    const head = async (name: string, c: typeof client, n = 100): Promise<string | undefined> => {
+      const src = await r.open(name, c);
+      try {
+        return (await src?.read(0, n))?.toString();
+      } finally {
+        await src?.close();
+      }
+    };
+    expect(await head('/SCRIPT.IPXE', client)).toBe('#!ipxe\necho 10.0.0.5');
+    expect(await head('smstemp/ONLY-SOME.VAR', client, 10)).toBe('yes');
     // The generator declines for another client, and the disk has no such file.
     expect(await r.open('smstemp/only-some.var', { address: '10.0.0.6', port: 1 })).toBeNull();
     // Falls through to the disk for names it does not know.
-    expect((await (await r.open('boot/bcd', client))?.read(0, 100))?.toString()).toBe('disk-bcd');
+    expect(await head('boot/bcd', client)).toBe('disk-bcd');
     expect(gen.has('SCRIPT.IPXE')).toBe(true);
     expect(gen.delete('script.ipxe')).toBe(true);
-    expect((await (await r.open('script.ipxe', client))?.read(0, 100))?.toString()).toBe('disk-script');
+    expect(await head('script.ipxe', client)).toBe('disk-script');
     expect(() => gen.set('../evil', () => null)).toThrow(/not servable/);
   });
 
