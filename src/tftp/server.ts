@@ -77,6 +77,22 @@ const DIRECT_READ_MIN = 16 * 1024;
 /** Largest client datagram the busy-poll takes (ACKs are 4 bytes, ERRORs ~516); larger ones go to dgram. */
 const BUSY_POLL_BUF = 2048;
 
+/**
+ * How a transfer reads its file (pure; table-tested in test/tftp/reader-settings.test.ts):
+ * large blocks get larger reads (8 blocks a read, at most 1 MiB), small ones the default;
+ * while busy-polling, read-ahead chunks are refilled from the page cache during the spin;
+ * and only blocks of at least DIRECT_READ_MIN go from the page cache straight into their
+ * window slot (for small blocks one read-ahead chunk serves many blocks, which is cheaper).
+ */
+export function readerSettings(t: { blksize: number; netascii: boolean; busyPoll: boolean; readAhead?: number | undefined }): NonNullable<ConstructorParameters<typeof FileBlockReader>[1]> {
+  return {
+    readAhead: t.readAhead ?? Math.min(1 << 20, Math.max(DEFAULT_READ_AHEAD, 8 * t.blksize)),
+    netascii: t.netascii,
+    syncTopUp: t.busyPoll,
+    ...(t.blksize >= DIRECT_READ_MIN ? { directMin: DIRECT_READ_MIN } : {}),
+  };
+}
+
 function busyPollSetting(want: number | undefined): number {
   const env = process.env.PXEPOINT_TFTP_BUSY_POLL_US;
   // CPUs of the machine, not the affinity mask: a server pinned to one CPU of several
@@ -418,15 +434,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       release();
       return;
     }
-    // Large blocks get larger reads (8 blocks per read), small ones the default.
-    const reader = new FileBlockReader(source, {
-      readAhead: readAhead ?? Math.min(1 << 20, Math.max(DEFAULT_READ_AHEAD, 8 * neg.blksize)),
-      netascii,
-      // Busy-polling: refill read-ahead chunks from the page cache while spinning.
-      syncTopUp: busyPollMicros > 0 && fd >= 0,
-      // Large blocks go from the page cache straight into their window slot.
-      ...(neg.blksize >= DIRECT_READ_MIN ? { directMin: DIRECT_READ_MIN } : {}),
-    });
+    const reader = new FileBlockReader(source, readerSettings({ blksize: neg.blksize, netascii, busyPoll: busyPollMicros > 0 && fd >= 0, readAhead }));
     const startedAt = performance.now();
     const options = { blksize: neg.blksize, windowsize: neg.windowsize, timeoutMs: neg.timeoutMs, tsize: neg.tsize, mode: netascii ? 'netascii' : 'octet' };
     const fileSize = source.size;
