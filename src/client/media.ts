@@ -23,7 +23,6 @@
  *   5. variables.dat opens (signature or AEAD tag: PXE_ERR_MEDIA_TAMPERED).
  * Any failure: exit code 6 (EXIT.media), no network contact.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -41,6 +40,7 @@ import { FileLog, type Level, type RunLog } from './log.js';
 import { LOG_DIR, LOG_FILE } from './runner.js';
 import { EXIT, type AskLine } from './select.js';
 import { runClientSession, type ClientSessionOptions, type ClientSessionResult } from './session.js';
+import { hostEnv, runShellCommand } from './shell-command.js';
 import { runStandalone } from './standalone.js';
 
 /** The password from the environment (keeps it out of `ps`). */
@@ -231,9 +231,6 @@ export interface PrestartOptions {
   log: RunLog;
 }
 
-const HOST_ENV = ['PATH', 'HOME', 'LANG', 'TMPDIR'];
-const OUTPUT_TAIL = 16 * 1024;
-
 const prestartError = (message: string): PxeError => new PxeError(REFERENCE_CLIENT_ERRORS.prestart, message, 400, { rule: 105 });
 
 /**
@@ -249,36 +246,11 @@ export async function runPrestart(opts: PrestartOptions): Promise<Variable[]> {
   const envFile = join(dir, 'tsenv');
   writeFileSync(envFile, '', { mode: 0o600 });
   try {
-    const env: Record<string, string> = {};
-    for (const k of HOST_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
     const ts = new TaskSequenceEnvironment();
     ts.load(opts.variables);
-    Object.assign(env, ts.toProcessEnv(), { [PRESTART_ENV_FILE]: envFile, [PRESTART_MEDIA_PATH]: opts.mediaPath });
+    const env = { ...hostEnv(), ...ts.toProcessEnv(), [PRESTART_ENV_FILE]: envFile, [PRESTART_MEDIA_PATH]: opts.mediaPath };
     opts.log.info(`prestart command (rule 105): /bin/sh -c ${JSON.stringify(opts.commandLine)} (in ${opts.cwd}, timeout ${Math.round(opts.timeoutMs / 1000)} s)`);
-    const r = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean; out: string; err: string; spawnError?: string }>((done) => {
-      let out = '';
-      let err = '';
-      let timedOut = false;
-      const child = spawn('/bin/sh', ['-c', opts.commandLine], { cwd: opts.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-OUTPUT_TAIL)));
-      child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-OUTPUT_TAIL)));
-      const timer = setTimeout(() => {
-        timedOut = true;
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-      }, opts.timeoutMs);
-      child.on('error', (e) => {
-        clearTimeout(timer);
-        done({ code: null, signal: null, timedOut, out, err, spawnError: e.message });
-      });
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        done({ code, signal, timedOut, out, err });
-      });
-    });
+    const r = await runShellCommand(opts.commandLine, { cwd: opts.cwd, env, timeoutMs: opts.timeoutMs });
     if (r.out.trim()) opts.log.info(`output of the prestart command:\n${r.out.trimEnd()}`);
     if (r.err.trim()) opts.log.warn(`error output of the prestart command:\n${r.err.trimEnd()}`);
     if (r.spawnError) throw prestartError(`the prestart command could not start: ${r.spawnError}`);

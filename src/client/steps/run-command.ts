@@ -6,13 +6,9 @@
  * environment leaks in. Bounded in time: on timeout the whole process group is
  * killed. A non-zero exit code fails the step (the runner honours continueOnError).
  */
-import { spawn } from 'node:child_process';
+import { hostEnv, runShellCommand } from '../shell-command.js';
 import type { StepRunner } from './types.js';
 import { ensureStepPackage, unverifiedNote } from './types.js';
-
-const HOST_ENV = ['PATH', 'HOME', 'LANG', 'TMPDIR'];
-/** Output kept for the log, per stream (the tail). */
-const OUTPUT_TAIL = 16 * 1024;
 
 export const runCommand: StepRunner = async (step, ctx) => {
   const commandLine = step.commandLine ?? '';
@@ -25,36 +21,10 @@ export const runCommand: StepRunner = async (step, ctx) => {
     cwd = r.dir;
     if (r.unverified) unverified = [r.pkg.id];
   }
-  const env: Record<string, string> = {};
-  for (const k of HOST_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
-  Object.assign(env, ctx.env.toProcessEnv());
+  const env = { ...hostEnv(), ...ctx.env.toProcessEnv() };
 
   ctx.log.info(`running: /bin/sh -c ${JSON.stringify(commandLine)} (in ${cwd}, timeout ${Math.round(ctx.commandTimeoutMs / 1000)} s)`);
-  const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; timedOut: boolean; out: string; err: string; spawnError?: string }>((resolve) => {
-    let out = '';
-    let err = '';
-    let timedOut = false;
-    const child = spawn('/bin/sh', ['-c', commandLine], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const tail = (s: string, b: Buffer): string => (s + b.toString()).slice(-OUTPUT_TAIL);
-    child.stdout.on('data', (b: Buffer) => (out = tail(out, b)));
-    child.stderr.on('data', (b: Buffer) => (err = tail(err, b)));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL'); // the whole group: sh and whatever it started
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, ctx.commandTimeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ code: null, signal: null, timedOut, out, err, spawnError: e.message });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, timedOut, out, err });
-    });
-  });
+  const result = await runShellCommand(commandLine, { cwd, env, timeoutMs: ctx.commandTimeoutMs });
   if (result.out.trim()) ctx.log.info(`output of "${step.name}":\n${result.out.trimEnd()}`);
   if (result.err.trim()) ctx.log.warn(`error output of "${step.name}":\n${result.err.trimEnd()}`);
   const note = unverified.length ? unverifiedNote(unverified[0]!) : '';
