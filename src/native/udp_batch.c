@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "napi_args.h"
 #include "udp_batch.h"
 
 #define BATCH_MAX 64
@@ -81,12 +82,8 @@ static bool read_datagram_ring(napi_env env, napi_value *argv, const char *fn, d
  * another way (dgram queues them until the socket is writable).
  */
 static napi_value send_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
   napi_value argv[8];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 8) {
-    napi_throw_type_error(env, NULL, "sendBatch(fd, ring, stride, lens, addrs, ports, count, status) takes eight arguments");
-    return NULL;
-  }
+  if (!read_args(env, info, argv, 8, 8, NULL, "sendBatch(fd, ring, stride, lens, addrs, ports, count, status) takes eight arguments")) return NULL;
   int32_t fd, count;
   datagram_ring r;
   napi_typedarray_type t_status;
@@ -277,12 +274,8 @@ static bool ref_of(napi_env env, napi_value v, napi_ref *out) {
  * host byte order), valid until onBatch returns. Returns a handle for recvStop.
  */
 static napi_value recv_start(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
   napi_value argv[8];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 8) {
-    napi_throw_type_error(env, NULL, "recvStart(fd, ring, stride, lens, addrs, ports, stats, onBatch) takes eight arguments");
-    return NULL;
-  }
+  if (!read_args(env, info, argv, 8, 8, NULL, "recvStart(fd, ring, stride, lens, addrs, ports, stats, onBatch) takes eight arguments")) return NULL;
   int32_t fd;
   datagram_ring r;
   napi_typedarray_type t_stats;

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "napi_args.h"
 #include "udp_batch.h"
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
@@ -51,12 +52,9 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
  * back to SO_RCVBUF. Returns the bound socket's fd.
  */
 static napi_value open_udp_socket(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
-    napi_throw_type_error(env, NULL, "openUdpSocket(device, address, port[, recvBuffer]) takes three or four arguments");
-    return NULL;
-  }
+  size_t argc;
+  if (!read_args(env, info, argv, 3, 4, &argc, "openUdpSocket(device, address, port[, recvBuffer]) takes three or four arguments")) return NULL;
   int32_t recv_buffer = 0;
   if (argc == 4) {
     napi_valuetype t;
@@ -169,12 +167,8 @@ static int parse_sockaddr(const char *address, int port, struct sockaddr_storage
  * falling back to the capped SO_*BUF. Returns the fd.
  */
 static napi_value open_transfer_socket(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
-    napi_throw_type_error(env, NULL, "openTransferSocket(address, sendBuffer, recvBuffer) takes three arguments");
-    return NULL;
-  }
+  if (!read_args(env, info, argv, 3, 3, NULL, "openTransferSocket(address, sendBuffer, recvBuffer) takes three arguments")) return NULL;
   char address[64];
   size_t address_len = 0;
   if (napi_get_value_string_utf8(env, argv[0], address, sizeof address, &address_len) != napi_ok) {
@@ -252,12 +246,9 @@ static napi_value sockaddr_for(napi_env env, napi_callback_info info) {
  * (blksize larger than the MTU) or the device cannot do it: the caller then turns gso off.
  */
 static napi_value send_window(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
   napi_value argv[8];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) {
-    napi_throw_type_error(env, NULL, "sendWindow(fd, dest, ring, stride, lens, first, count[, gso]) takes seven or eight arguments");
-    return NULL;
-  }
+  size_t argc;
+  if (!read_args(env, info, argv, 7, 8, &argc, "sendWindow(fd, dest, ring, stride, lens, first, count[, gso]) takes seven or eight arguments")) return NULL;
   int32_t fd, stride, first, count;
   void *dest, *ring;
   size_t dest_len, ring_len;
@@ -394,12 +385,8 @@ static int64_t now_ns(void) {
  * packets is ever taken from the socket here.
  */
 static napi_value poll_recv(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) {
-    napi_throw_type_error(env, NULL, "pollRecv(fd, dest, buf, micros, watchFd) takes five arguments");
-    return NULL;
-  }
+  if (!read_args(env, info, argv, 5, 5, NULL, "pollRecv(fd, dest, buf, micros, watchFd) takes five arguments")) return NULL;
   int32_t fd, micros, watch_fd;
   void *dest, *buf;
   size_t dest_len, buf_len;
@@ -478,12 +465,8 @@ static napi_value poll_recv(napi_env env, napi_callback_info info) {
  * system cannot do it.
  */
 static napi_value pread_no_wait(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) {
-    napi_throw_type_error(env, NULL, "preadNoWait(fd, buf, offset, length, position) takes five arguments");
-    return NULL;
-  }
+  if (!read_args(env, info, argv, 5, 5, NULL, "preadNoWait(fd, buf, offset, length, position) takes five arguments")) return NULL;
   int32_t fd;
   void *buf;
   size_t buf_len;
