@@ -15,6 +15,7 @@
  */
 import type dgram from 'node:dgram';
 import type { NativeNet } from '../native/udp-device.js';
+import { intToIp } from './ipv4.js';
 
 /** Slot size: larger than any Ethernet datagram (1500 − 28), so only jumbo frames are dropped. */
 const STRIDE = 2048;
@@ -33,18 +34,21 @@ export function nativeRecvWanted(want: boolean | undefined, addon: NativeNet | n
   return !!addon && typeof addon.recvStart === 'function' && typeof addon.recvStop === 'function';
 }
 
+/** dgram's UDP handle (Node keeps it under its internal `state symbol`; no public call reaches it), if found. */
+function dgramHandle(socket: dgram.Socket): { recvStart?: () => number; recvStop?: () => number } | undefined {
+  const sym = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  return sym ? (socket as unknown as Record<symbol, { handle?: { recvStart?: () => number; recvStop?: () => number } } | undefined>)[sym]?.handle : undefined;
+}
+
 /**
- * Stops dgram's reads on `socket` (Node has no public call for it; its UDP handle has
- * recvStop()). False when this Node keeps the handle elsewhere: then dgram stays.
+ * Stops dgram's reads on `socket` (its UDP handle has recvStop()). False when this Node
+ * keeps the handle elsewhere: then dgram stays.
  */
 function stopDgramReads(socket: dgram.Socket): boolean {
-  const sym = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
-  const handle = sym ? (socket as unknown as Record<symbol, { handle?: { recvStop?: () => number } } | undefined>)[sym]?.handle : undefined;
+  const handle = dgramHandle(socket);
   if (!handle || typeof handle.recvStop !== 'function') return false;
   return handle.recvStop() === 0;
 }
-
-const ipText = (n: number): string => `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 
 /**
  * Starts batched receive on `fd` (the socket dgram wraps), or returns null when it cannot
@@ -68,7 +72,7 @@ export function startNativeReceive(
       const len = lens[j]!;
       const msg = Buffer.allocUnsafe(len);
       ring.copy(msg, 0, j * STRIDE, j * STRIDE + len);
-      const from: dgram.RemoteInfo = { address: ipText(addrs[j]!), family: 'IPv4', port: ports[j]!, size: len };
+      const from: dgram.RemoteInfo = { address: intToIp(addrs[j]!), family: 'IPv4', port: ports[j]!, size: len };
       try {
         onMessage(msg, from);
       } catch (e) {
@@ -83,8 +87,7 @@ export function startNativeReceive(
     handle = addon.recvStart(fd, ring, STRIDE, lens, addrs, ports, stats, onBatch);
   } catch {
     // No poll for this fd (e.g. out of fds for the dup): dgram's reads come back.
-    const sym = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol')!;
-    (socket as unknown as Record<symbol, { handle: { recvStart: () => number } }>)[sym]!.handle.recvStart();
+    dgramHandle(socket)!.recvStart!();
     return null;
   }
   return {

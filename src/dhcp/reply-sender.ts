@@ -16,7 +16,7 @@
  */
 import { getSystemErrorName } from 'node:util';
 import { loadNativeNet, type NativeNet } from '../native/udp-device.js';
-import { ipToInt } from './ipv4.js';
+import { intToIp, ipToInt } from './ipv4.js';
 import type { DhcpEndpoint } from './listener.js';
 
 /** Slot size: a DHCP reply that fits an Ethernet frame (1500 − 28 bytes of IP and UDP headers). */
@@ -141,7 +141,7 @@ class BatchedReplySender implements ReplySender {
     // The socket buffer is full: dgram queues the rest until the socket is writable.
     for (let j = done; j < count; j++) {
       const bytes = Buffer.from(ring.buf.subarray(j * STRIDE, j * STRIDE + ring.lens[j]!));
-      dgramSend(ring.ep, bytes, ring.ports[j]!, ipText(ring.addrs[j]!));
+      dgramSend(ring.ep, bytes, ring.ports[j]!, intToIp(ring.addrs[j]!));
     }
   }
 
@@ -155,8 +155,6 @@ class BatchedReplySender implements ReplySender {
     this.#closed = true;
   }
 }
-
-const ipText = (n: number): string => `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 
 /** Like the error dgram reports for a failed send (`send ENETUNREACH`). */
 function errnoError(errno: number): Error {
