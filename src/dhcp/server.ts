@@ -172,7 +172,8 @@ interface AddressJob {
   readonly mac: string;
   readonly ep: DhcpEndpoint;
   readonly from: dgram.RemoteInfo;
-  readonly t0: bigint;
+  /** performance.now() at receive. */
+  readonly t0: number;
   readonly step: Extract<LeaseStep, { kind: 'offer' | 'ack' }>;
   readonly serverAddress: string;
   readonly ip: string;
@@ -181,7 +182,8 @@ interface AddressJob {
 const isLoopback = (a: string): boolean => a.startsWith('127.');
 /** The channel events.ts publishes `dhcp.decision` on. */
 const decisionChannel = diagnostics_channel.channel('pxepoint.dhcp.decision');
-const elapsedMs = (since: bigint): number => Number(process.hrtime.bigint() - since) / 1e6;
+/** Milliseconds since `since` (a performance.now() reading: monotonic, and no BigInt per packet). */
+const elapsedMs = (since: number): number => performance.now() - since;
 
 export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServer> {
   const log = opts.log ?? { warn: () => {}, info: () => {} };
@@ -289,7 +291,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
   };
 
   const decided = (
-    p: DhcpPacket, mac: string, ep: DhcpEndpoint, channel: PxeChannel | 'dhcp', t0: bigint, decideMs: number,
+    p: DhcpPacket, mac: string, ep: DhcpEndpoint, channel: PxeChannel | 'dhcp', t0: number, decideMs: number,
     outcome: { decision: string; reason: string; ip: string | null; reasonCode?: string; pxe?: PxeDecision | null; bootFile?: string | null },
   ): void => {
     if (!decisionChannel.hasSubscribers) return; // no one listening: build nothing
@@ -317,7 +319,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
   } as PxeDecision);
 
   /** ProxyDHCP on 67 and the boot server on 4011 (both modes). */
-  const answerPxe = (p: DhcpPacket, mac: string, ep: DhcpEndpoint, from: dgram.RemoteInfo, t0: bigint): void => {
+  const answerPxe = (p: DhcpPacket, mac: string, ep: DhcpEndpoint, from: dgram.RemoteInfo, t0: number): void => {
     const type = messageType(p);
     const channel: PxeChannel = ep.kind === 'pxe' ? 'boot-server' : 'proxy';
     const serverAddress = serverAddressOf(ep);
@@ -373,7 +375,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
   };
 
   /** Full mode on 67. */
-  const answerFull = (p: DhcpPacket, mac: string, ep: DhcpEndpoint, from: dgram.RemoteInfo, t0: bigint): void => {
+  const answerFull = (p: DhcpPacket, mac: string, ep: DhcpEndpoint, from: dgram.RemoteInfo, t0: number): void => {
     const serverAddress = serverAddressOf(ep);
     const q = leaseQueryOf(p, mac);
     const pool = poolForRequest(book!, p, ep.iface?.address ?? null, serverAddress);
@@ -474,7 +476,7 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
   }
 
   const onMessage = (msg: Buffer, from: dgram.RemoteInfo, ep: DhcpEndpoint): void => {
-    const t0 = process.hrtime.bigint();
+    const t0 = performance.now();
     stats.received++;
     const p = parseDhcpPacket(msg);
     if (isDhcpParseError(p)) {
