@@ -115,7 +115,6 @@ const ROUNDS = Number(process.env.BENCH_CONTENT_ROUNDS ?? 2);
 const PLACEMENT = benchPlacement('BENCH_CONTENT_PLACEMENT', ['split', 'none']);
 const DEADLINE = Date.now() + 10 * 60_000;
 
-
 function nginxBinary(): string | null {
   for (const p of ['/usr/sbin/nginx', '/usr/local/sbin/nginx']) if (spawnSync(p, ['-v']).status === 0) return p;
   return which('nginx');

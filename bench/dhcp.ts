@@ -109,6 +109,11 @@ class Lab {
     sh('ip', ['-n', this.cli, 'link', 'set', this.cliIf, 'up']);
   }
 
+  /** `cmd` run in the server namespace, on the servers' CPU (PLACEMENT). */
+  inServerNs(cmd: string[]): string[] {
+    return ['ip', 'netns', 'exec', this.srv, ...PLACEMENT.server, ...cmd];
+  }
+
   down(): void {
     if (!this.#up) return;
     this.#up = false;
@@ -208,7 +213,7 @@ async function startPxepoint(c: Contender, dir: string): Promise<void> {
   const config = JSON.stringify({ dataDir: join(dir, 'pxepoint'), iface: c.lab.srvIf, pool: POOL });
   // PXP_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server side.
   const extra = (process.env.PXP_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const proc = new ServerProcess(['ip', 'netns', 'exec', c.lab.srv, ...PLACEMENT.server, process.execPath, ...extra, '--import', 'tsx', runTs, 'dhcp', '--serve', config]);
+  const proc = new ServerProcess(c.lab.inServerNs([process.execPath, ...extra, '--import', 'tsx', runTs, 'dhcp', '--serve', config]));
   c.proc = proc;
   const lines = createInterface({ input: proc.child.stdout! });
   const waiting: Array<(l: string) => void> = [];
@@ -258,7 +263,7 @@ async function startKea(c: Contender, dir: string, persist: boolean): Promise<vo
     },
   }));
   const env = { ...process.env, KEA_LOCKFILE_DIR: dir, KEA_PIDFILE_DIR: dir };
-  const proc = new ServerProcess(['ip', 'netns', 'exec', c.lab.srv, ...PLACEMENT.server, 'kea-dhcp4', '-c', conf], env);
+  const proc = new ServerProcess(c.lab.inServerNs(['kea-dhcp4', '-c', conf]), env);
   c.proc = proc;
   c.stop = () => proc.stop();
   await sleep(1500);
@@ -267,9 +272,9 @@ async function startKea(c: Contender, dir: string, persist: boolean): Promise<vo
 }
 
 async function startDnsmasq(c: Contender, dir: string): Promise<void> {
-  const proc = new ServerProcess(['ip', 'netns', 'exec', c.lab.srv, ...PLACEMENT.server, 'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0',
+  const proc = new ServerProcess(c.lab.inServerNs(['dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0',
     '--user=root', '--group=root', `--interface=${c.lab.srvIf}`, '--bind-interfaces', `--dhcp-range=${POOL.rangeStart},${POOL.rangeEnd},255.255.255.0,1h`,
-    '--dhcp-authoritative', `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`, '--quiet-dhcp', '--no-ping', `--pid-file=${join(dir, 'dnsmasq.pid')}`]);
+    '--dhcp-authoritative', `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`, '--quiet-dhcp', '--no-ping', `--pid-file=${join(dir, 'dnsmasq.pid')}`]));
   c.proc = proc;
   c.stop = () => proc.stop();
   await sleep(1000);
